@@ -1,0 +1,1 @@
+"""Print Sentinel: watch 3D printers and stop failed prints."""

@@ -1,0 +1,152 @@
+"""What every failure detector returns, and what it raises.
+
+Detectors are pluggable: an OpenAI-compatible vision model, Home Assistant's AI Task,
+OctoEverywhere's Gadget, PrintWatch. Each turns a few camera frames into one
+normalised `Verdict`. Nothing here imports Home Assistant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+
+class FailureKind(StrEnum):
+    """What a detector believes is going wrong."""
+
+    NONE = "none"
+    SPAGHETTI = "spaghetti"
+    DETACHMENT = "detachment"
+    BLOB = "blob"
+    LAYER_SHIFT = "layer_shift"
+    UNDER_EXTRUSION = "under_extrusion"
+    STRINGING = "stringing"
+    WARPING = "warping"
+    OTHER = "other"
+
+    @classmethod
+    def parse(cls, value: object) -> FailureKind:
+        """Map a detector's free-form kind onto ours; unknown kinds become OTHER."""
+        if not isinstance(value, str):
+            return cls.OTHER
+        normalised = value.strip().lower().replace(" ", "_").replace("-", "_")
+        try:
+            return cls(normalised)
+        except ValueError:
+            return cls.OTHER
+
+
+@dataclass(frozen=True, kw_only=True)
+class Frame:
+    """One camera image, already downscaled and JPEG-encoded."""
+
+    jpeg: bytes
+    captured_at: datetime
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Usage:
+    """What one detector call cost, for cost accounting."""
+
+    calls: int = 1
+    input_tokens: int = 0
+    output_tokens: int = 0
+    image_tokens_estimate: int = 0
+    """Image tokens estimated from the provider's published rules."""
+    cost_usd: float = 0.0
+    """At list prices, where known."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Verdict:
+    """A detector's normalised judgement of a few frames."""
+
+    failure_score: float
+    """0 (perfect) to 100 (certainly failed)."""
+    print_quality: int | None
+    """1 (ruined) to 10 (perfect), where the detector gives one."""
+    warning: bool
+    """The detector suggests warning the user."""
+    pause: bool
+    """The detector suggests pausing the print."""
+    kind: FailureKind
+    reason: str
+    detector: str
+    latency_ms: float
+    usage: Usage = field(default_factory=Usage)
+    next_check_after: float | None = None
+    """Seconds the detector asks us to wait before the next call (Gadget, PrintWatch)."""
+
+    def as_dict(self) -> dict[str, object]:
+        """Return the verdict as JSON-friendly data (service responses, events)."""
+        return {
+            "failure_score": round(self.failure_score, 1),
+            "print_quality": self.print_quality,
+            "warning": self.warning,
+            "pause": self.pause,
+            "kind": self.kind.value,
+            "reason": self.reason,
+            "detector": self.detector,
+            "latency_ms": round(self.latency_ms, 1),
+            "usage": {
+                "calls": self.usage.calls,
+                "input_tokens": self.usage.input_tokens,
+                "output_tokens": self.usage.output_tokens,
+                "image_tokens_estimate": self.usage.image_tokens_estimate,
+                "cost_usd": round(self.usage.cost_usd, 6),
+            },
+        }
+
+
+class DetectorError(Exception):
+    """A detector call failed; the check is skipped and never counts as a failure."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        """Initialise with an optional wait (seconds) before the next call."""
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class DetectorUnavailable(DetectorError):
+    """The service could not be reached, timed out or answered 5xx."""
+
+
+class DetectorRateLimited(DetectorError):
+    """The service asked us to slow down (429, Gadget throttling, PrintWatch 213)."""
+
+
+class DetectorBadResponse(DetectorError):
+    """The answer was malformed or did not match the schema (never read as YES)."""
+
+
+class DetectorFrameRejected(DetectorError):
+    """The service could not use this frame (e.g. it failed to decode it)."""
+
+
+class DetectorAuthError(DetectorError):
+    """The API key is wrong, disabled, blocked or out of quota: stop and ask the user."""
+
+    def __init__(self, message: str, *, error_type: str = "invalid_api_key") -> None:
+        """Initialise with a machine-readable reason (for the repair issue)."""
+        super().__init__(message)
+        self.error_type = error_type
+
+
+class Detector(Protocol):
+    """A failure detector."""
+
+    name: str
+    """Stable id: openai, ai_task, gadget, printwatch."""
+    max_frames: int
+    """How many frames one call takes (1 for Gadget and PrintWatch)."""
+
+    async def async_analyze(self, frames: Sequence[Frame]) -> Verdict:
+        """Judge the newest frames (oldest first). Raises DetectorError subclasses."""
+
+    async def async_start_print(self, print_id: str) -> None:
+        """A new print begins: drop any per-print context (Gadget context, tickets)."""

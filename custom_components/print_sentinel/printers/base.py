@@ -1,0 +1,170 @@
+"""The printer backend interface.
+
+Every printer family Print Sentinel talks to (PrusaLink, Repetier-Server, ...) is one
+module in this package implementing `PrinterBackend`. The coordinator, the entities,
+the buttons and the failure-detection monitor only ever see this interface and the
+normalised `PrinterSnapshot`, so adding a backend (OctoPrint, Moonraker) means:
+
+1. a module here with a class implementing `PrinterBackend` (poll, identity,
+   pause/resume/cancel, optional thumbnail/camera), raising only the errors below;
+2. a simulator in `simulators/` speaking that printer's real protocol;
+3. a config-flow step that builds the backend and calls `async_get_identity`.
+
+Nothing in this module imports Home Assistant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+
+class PrinterState(StrEnum):
+    """Normalised printer state (PrusaLink's vocabulary, which others map onto)."""
+
+    IDLE = "idle"
+    BUSY = "busy"
+    PRINTING = "printing"
+    PAUSED = "paused"
+    FINISHED = "finished"
+    STOPPED = "stopped"
+    ERROR = "error"
+    ATTENTION = "attention"
+    READY = "ready"
+    UNKNOWN = "unknown"
+
+
+ACTIVE_STATES = frozenset({PrinterState.PRINTING, PrinterState.PAUSED})
+PROBLEM_STATES = frozenset({PrinterState.ERROR, PrinterState.ATTENTION})
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobSnapshot:
+    """The job a printer is working on. Fields a backend does not know are None."""
+
+    id: int | str | None = None
+    name: str | None = None
+    """What a user calls the job (PrusaLink `display_name`)."""
+    path: str | None = None
+    """Where the print file lives on the printer, for metadata and thumbnails."""
+    progress: float | None = None
+    """Percent, 0-100."""
+    time_remaining: int | None = None
+    """Seconds."""
+    time_printing: int | None = None
+    """Seconds."""
+    thumbnail_path: str | None = None
+    material: str | None = None
+    """Filament type from the print file's metadata (PLA, PETG, ...)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PrinterSnapshot:
+    """One poll of a printer, normalised. Every measurement is optional."""
+
+    state: PrinterState
+    raw_state: str | None = None
+    """The state string as the printer sent it, for diagnostics."""
+    nozzle_temperature: float | None = None
+    nozzle_target: float | None = None
+    bed_temperature: float | None = None
+    bed_target: float | None = None
+    chamber_temperature: float | None = None
+    z_height: float | None = None
+    print_speed: float | None = None
+    """Percent."""
+    flow: float | None = None
+    """Percent."""
+    fan_hotend: int | None = None
+    """RPM."""
+    fan_print: int | None = None
+    """RPM."""
+    layer: int | None = None
+    material: str | None = None
+    """Loaded filament type as the printer reports it; None when nothing is loaded."""
+    job: JobSnapshot | None = None
+    extra: dict[str, float | int | str | None] = field(default_factory=dict)
+    """Backend-specific values a dedicated sensor may read (e.g. more extruders)."""
+
+    @property
+    def is_printing(self) -> bool:
+        """Return True while the printer works on a print (not paused)."""
+        return self.state is PrinterState.PRINTING
+
+    @property
+    def has_job(self) -> bool:
+        """Return True while a job is printing or paused."""
+        return self.state in ACTIVE_STATES
+
+
+@dataclass(frozen=True, kw_only=True)
+class PrinterIdentity:
+    """Who a printer is: read once at setup and for the device registry."""
+
+    unique_id: str
+    """Stable id: the serial number where the printer has one."""
+    name: str
+    model: str | None = None
+    serial_number: str | None = None
+    hostname: str | None = None
+    firmware: str | None = None
+    manufacturer: str | None = None
+    configuration_url: str | None = None
+
+
+class PrinterError(Exception):
+    """Base class of every error a backend raises."""
+
+
+class PrinterConnectionError(PrinterError):
+    """The printer could not be reached, or timed out."""
+
+
+class PrinterAuthError(PrinterError):
+    """The printer refused our credentials."""
+
+
+class PrinterResponseError(PrinterError):
+    """The printer answered, but not with what its API promises."""
+
+
+class PrinterCommandRefused(PrinterError):
+    """The printer refused a command (e.g. 409: not in a state that allows it)."""
+
+
+class PrinterCommandUnsupported(PrinterError):
+    """The printer's firmware does not know a command (e.g. 404)."""
+
+
+class PrinterBackend(Protocol):
+    """What Print Sentinel needs from a printer.
+
+    Implementations keep their own client and decide which endpoints a poll needs
+    (cheap status every cycle, expensive data only on change), since only they
+    know the cost of their API.
+    """
+
+    async def async_get_identity(self) -> PrinterIdentity:
+        """Read who the printer is. Also validates host and credentials."""
+
+    async def async_poll(self) -> PrinterSnapshot:
+        """Read the printer's current state as cheaply as the protocol allows."""
+
+    async def async_pause(self) -> None:
+        """Pause the current job."""
+
+    async def async_resume(self) -> None:
+        """Resume the paused job."""
+
+    async def async_cancel(self) -> None:
+        """Cancel (stop) the current job."""
+
+    async def async_continue(self) -> None:
+        """Acknowledge an ATTENTION state so the printer goes on."""
+
+    async def async_get_thumbnail(self) -> bytes | None:
+        """Return the current job's thumbnail (PNG/JPEG), or None."""
+
+    def diagnostics(self) -> dict[str, object]:
+        """Return non-secret facts about the connection for diagnostics."""
