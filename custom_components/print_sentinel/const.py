@@ -82,7 +82,7 @@ DEFAULT_WARNING_ACTION: Final = ACTION_NOTIFY
 
 # Options: Prusa Connect snapshot upload
 CONF_CONNECT_ENABLED: Final = "connect_enabled"
-CONF_CONNECT_TOKEN: Final = "connect_token"
+CONF_CONNECT_TOKEN: Final = "connect_token"  # noqa: S105
 CONF_CONNECT_FINGERPRINT: Final = "connect_fingerprint"
 CONF_CONNECT_CAMERA: Final = "connect_camera"
 CONF_CONNECT_INTERVAL: Final = "connect_interval"

@@ -1,0 +1,1 @@
+"""AI print-failure detection: frames, detectors, decision policy, monitor."""

@@ -1,0 +1,1 @@
+"""Failure detectors: one module per service, all returning a Verdict."""

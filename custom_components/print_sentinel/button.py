@@ -1,0 +1,85 @@
+"""Buttons that command a printer's job."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .coordinator import PrintSentinelConfigEntry
+from .entity import PrintSentinelEntity
+from .helpers import printer_command
+from .printers.base import PrinterBackend, PrinterState
+
+PARALLEL_UPDATES = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class PrinterButtonDescription(ButtonEntityDescription):
+    """Describes a job command."""
+
+    press_fn: Callable[[PrinterBackend], Awaitable[None]]
+    allowed_states: frozenset[PrinterState]
+    """The button is available only in these states."""
+
+
+BUTTONS: tuple[PrinterButtonDescription, ...] = (
+    PrinterButtonDescription(
+        key="pause",
+        translation_key="pause",
+        press_fn=lambda backend: backend.async_pause(),
+        allowed_states=frozenset({PrinterState.PRINTING}),
+    ),
+    PrinterButtonDescription(
+        key="resume",
+        translation_key="resume",
+        press_fn=lambda backend: backend.async_resume(),
+        allowed_states=frozenset({PrinterState.PAUSED}),
+    ),
+    PrinterButtonDescription(
+        key="cancel",
+        translation_key="cancel",
+        press_fn=lambda backend: backend.async_cancel(),
+        allowed_states=frozenset({PrinterState.PRINTING, PrinterState.PAUSED}),
+    ),
+    PrinterButtonDescription(
+        key="continue",
+        translation_key="continue",
+        press_fn=lambda backend: backend.async_continue(),
+        allowed_states=frozenset({PrinterState.ATTENTION}),
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: PrintSentinelConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up the job buttons."""
+    coordinator = entry.runtime_data.coordinator
+    async_add_entities(
+        PrinterButton(coordinator, description) for description in BUTTONS
+    )
+
+
+class PrinterButton(PrintSentinelEntity, ButtonEntity):
+    """Pause, resume, cancel or continue the printer's job."""
+
+    entity_description: PrinterButtonDescription
+
+    @property
+    def available(self) -> bool:
+        """Return True when the command makes sense in the printer's state."""
+        return (
+            super().available
+            and self.coordinator.data.state in self.entity_description.allowed_states
+        )
+
+    @printer_command
+    async def async_press(self) -> None:
+        """Send the command to the printer."""
+        await self.entity_description.press_fn(self.coordinator.backend)

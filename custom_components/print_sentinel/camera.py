@@ -1,0 +1,109 @@
+"""Camera: snapshots from a configured URL, else the job's thumbnail."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+from homeassistant.components.camera import Camera
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .const import CONF_SNAPSHOT_URL, LOGGER
+from .coordinator import PrinterCoordinator, PrintSentinelConfigEntry
+from .entity import PrintSentinelEntity
+from .printers.base import PrinterError
+
+PARALLEL_UPDATES = 1
+SNAPSHOT_TIMEOUT = 10
+MAX_SNAPSHOT_BYTES = 20 * 1024 * 1024
+
+CAMERA = EntityDescription(key="camera", translation_key="camera")
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: PrintSentinelConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up the camera."""
+    async_add_entities(
+        [
+            PrinterCamera(
+                entry.runtime_data.coordinator, entry.options.get(CONF_SNAPSHOT_URL)
+            )
+        ]
+    )
+
+
+class PrinterCamera(PrintSentinelEntity, Camera):
+    """The printer's camera: a snapshot URL (ESP32, go2rtc, ...) or the job thumbnail."""
+
+    def __init__(
+        self, coordinator: PrinterCoordinator, snapshot_url: str | None
+    ) -> None:
+        """Initialise with the user's snapshot URL, if any."""
+        PrintSentinelEntity.__init__(self, coordinator, CAMERA)
+        Camera.__init__(self)
+        self._snapshot_url = snapshot_url or None
+        self._failing = False
+        self._thumbnail_job: object = None
+        self._thumbnail: bytes | None = None
+        self.content_type = "image/jpeg" if self._snapshot_url else "image/png"
+
+    @property
+    def available(self) -> bool:
+        """A snapshot camera works while the printer is offline; a thumbnail does not."""
+        return bool(self._snapshot_url) or super().available
+
+    async def async_camera_image(
+        self, width: int | None = None, height: int | None = None
+    ) -> bytes | None:
+        """Return the newest image."""
+        if self._snapshot_url:
+            return await self._async_snapshot(self._snapshot_url)
+        return await self._async_thumbnail()
+
+    async def _async_snapshot(self, url: str) -> bytes | None:
+        session = async_get_clientsession(self.hass)
+        try:
+            async with asyncio.timeout(SNAPSHOT_TIMEOUT), session.get(url) as response:
+                response.raise_for_status()
+                data = await response.content.read(MAX_SNAPSHOT_BYTES + 1)
+        except (TimeoutError, aiohttp.ClientError) as err:
+            if not self._failing:
+                LOGGER.warning(
+                    "Camera snapshot of %s failed: %s",
+                    self.coordinator.identity.name,
+                    err,
+                )
+                self._failing = True
+            return None
+        if len(data) > MAX_SNAPSHOT_BYTES:
+            if not self._failing:
+                LOGGER.warning(
+                    "Camera snapshot of %s is too large", self.coordinator.identity.name
+                )
+                self._failing = True
+            return None
+        if self._failing:
+            LOGGER.info(
+                "Camera snapshot of %s works again", self.coordinator.identity.name
+            )
+            self._failing = False
+        return data
+
+    async def _async_thumbnail(self) -> bytes | None:
+        job = self.coordinator.data.job if self.coordinator.data else None
+        if job is None:
+            return None
+        if self._thumbnail_job != job.id:
+            try:
+                self._thumbnail = await self.coordinator.backend.async_get_thumbnail()
+            except PrinterError as err:
+                LOGGER.debug("No thumbnail: %s", err)
+                return None
+            self._thumbnail_job = job.id
+        return self._thumbnail

@@ -1,0 +1,247 @@
+"""Config flow for Print Sentinel: add a printer in the UI."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from homeassistant.config_entries import (
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlowWithReload,
+)
+from homeassistant.const import CONF_HOST, CONF_MAC, CONF_PASSWORD, CONF_USERNAME
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import selector
+from homeassistant.helpers.device_registry import format_mac
+from homeassistant.helpers.httpx_client import get_async_client
+from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
+import probatio as vol
+
+from .const import (
+    CONF_PRINTER_TYPE,
+    DEFAULT_USERNAME,
+    DOMAIN,
+    LOGGER,
+    PRINTER_TYPE_PRUSALINK,
+)
+from .coordinator import PrintSentinelConfigEntry
+from .options_flow import PrintSentinelOptionsFlow
+from .printers.base import (
+    PrinterAuthError,
+    PrinterConnectionError,
+    PrinterError,
+    PrinterIdentity,
+    PrinterResponseError,
+)
+from .printers.prusalink import PrusaLinkBackend, normalize_host
+
+PASSWORD_SELECTOR = selector.TextSelector(
+    selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
+)
+
+
+def _prusalink_schema(defaults: Mapping[str, Any]) -> vol.Schema:
+    return vol.Schema(
+        {
+            vol.Required(CONF_HOST, default=defaults.get(CONF_HOST, "")): str,
+            vol.Required(
+                CONF_USERNAME, default=defaults.get(CONF_USERNAME, DEFAULT_USERNAME)
+            ): str,
+            vol.Required(CONF_PASSWORD): PASSWORD_SELECTOR,
+        }
+    )
+
+
+async def validate_prusalink(
+    hass: HomeAssistant, data: Mapping[str, Any]
+) -> tuple[PrinterIdentity | None, dict[str, str]]:
+    """Call the printer; return its identity, or form errors."""
+    try:
+        backend = PrusaLinkBackend(
+            get_async_client(hass),
+            data[CONF_HOST],
+            data[CONF_USERNAME],
+            data[CONF_PASSWORD],
+        )
+    except ValueError:
+        return None, {CONF_HOST: "invalid_host"}
+    try:
+        return await backend.async_get_identity(), {}
+    except PrinterAuthError:
+        return None, {"base": "invalid_auth"}
+    except PrinterConnectionError:
+        return None, {"base": "cannot_connect"}
+    except PrinterResponseError:
+        return None, {"base": "not_prusalink"}
+    except PrinterError:
+        LOGGER.exception("Unexpected error talking to the printer")
+        return None, {"base": "unknown"}
+
+
+class PrintSentinelConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Add a printer."""
+
+    VERSION = 1
+    MINOR_VERSION = 1
+
+    def __init__(self) -> None:
+        """Initialise the flow."""
+        self._discovered: dict[str, Any] = {}
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(
+        entry: PrintSentinelConfigEntry,
+    ) -> OptionsFlowWithReload:
+        """Return the options flow."""
+        return PrintSentinelOptionsFlow()
+
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Let the user pick the kind of printer."""
+        return self.async_show_menu(
+            step_id="user", menu_options=["prusalink", "repetier"]
+        )
+
+    async def async_step_prusalink(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for a PrusaLink printer's address and password."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            identity, errors = await validate_prusalink(self.hass, user_input)
+            if identity is not None:
+                await self.async_set_unique_id(identity.unique_id)
+                self._abort_if_unique_id_configured(
+                    updates={CONF_HOST: normalize_host(user_input[CONF_HOST])}
+                )
+                return self.async_create_entry(
+                    title=identity.name,
+                    data={
+                        CONF_PRINTER_TYPE: PRINTER_TYPE_PRUSALINK,
+                        CONF_HOST: normalize_host(user_input[CONF_HOST]),
+                        CONF_USERNAME: user_input[CONF_USERNAME],
+                        CONF_PASSWORD: user_input[CONF_PASSWORD],
+                        **(
+                            {CONF_MAC: self._discovered[CONF_MAC]}
+                            if CONF_MAC in self._discovered
+                            else {}
+                        ),
+                    },
+                )
+        return self.async_show_form(
+            step_id="prusalink",
+            data_schema=self.add_suggested_values_to_schema(
+                _prusalink_schema(self._discovered), user_input or {}
+            ),
+            errors=errors,
+        )
+
+    async def async_step_repetier(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Repetier-Server printers (see repetier_flow)."""
+        from .repetier_flow import async_step_repetier
+
+        return await async_step_repetier(self, user_input)
+
+    async def async_step_repetier_printer(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Pick one of the Repetier-Server's printers."""
+        from .repetier_flow import async_step_repetier_printer
+
+        return await async_step_repetier_printer(self, user_input)
+
+    async def async_step_dhcp(
+        self, discovery_info: DhcpServiceInfo
+    ) -> ConfigFlowResult:
+        """A device with a Prusa Research MAC address joined the network."""
+        mac = format_mac(discovery_info.macaddress)
+        host = normalize_host(discovery_info.ip)
+        for entry in self._async_current_entries(include_ignore=False):
+            if entry.data.get(CONF_MAC) == mac or entry.data.get(CONF_HOST) == host:
+                if entry.data.get(CONF_HOST) != host:
+                    self.hass.config_entries.async_update_entry(
+                        entry, data={**entry.data, CONF_HOST: host}
+                    )
+                    self.hass.config_entries.async_schedule_reload(entry.entry_id)
+                return self.async_abort(reason="already_configured")
+        await self.async_set_unique_id(mac)
+        self._abort_if_unique_id_configured()
+        self._discovered = {CONF_HOST: discovery_info.ip, CONF_MAC: mac}
+        self.context["title_placeholders"] = {
+            "name": discovery_info.hostname or discovery_info.ip
+        }
+        # the printer's serial becomes the unique id once the user gives the password
+        return await self.async_step_prusalink()
+
+    async def async_step_reauth(
+        self, entry_data: Mapping[str, Any]
+    ) -> ConfigFlowResult:
+        """The printer refused the stored password."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the new password."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {**entry.data, **user_input}
+            identity, errors = await validate_prusalink(self.hass, data)
+            if identity is not None:
+                await self.async_set_unique_id(identity.unique_id)
+                self._abort_if_unique_id_mismatch(reason="wrong_printer")
+                return self.async_update_reload_and_abort(entry, data=data)
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(
+                        CONF_USERNAME,
+                        default=entry.data.get(CONF_USERNAME, DEFAULT_USERNAME),
+                    ): str,
+                    vol.Required(CONF_PASSWORD): PASSWORD_SELECTOR,
+                }
+            ),
+            description_placeholders={
+                "name": entry.title,
+                "host": entry.data[CONF_HOST],
+            },
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the printer's address (and credentials)."""
+        entry = self._get_reconfigure_entry()
+        if entry.data.get(CONF_PRINTER_TYPE) != PRINTER_TYPE_PRUSALINK:
+            from .repetier_flow import async_step_repetier_reconfigure
+
+            return await async_step_repetier_reconfigure(self, user_input)
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            identity, errors = await validate_prusalink(self.hass, user_input)
+            if identity is not None:
+                await self.async_set_unique_id(identity.unique_id)
+                self._abort_if_unique_id_mismatch(reason="wrong_printer")
+                return self.async_update_reload_and_abort(
+                    entry,
+                    data_updates={
+                        CONF_HOST: normalize_host(user_input[CONF_HOST]),
+                        CONF_USERNAME: user_input[CONF_USERNAME],
+                        CONF_PASSWORD: user_input[CONF_PASSWORD],
+                    },
+                )
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(
+                _prusalink_schema(entry.data), user_input or {}
+            ),
+            errors=errors,
+        )

@@ -1,0 +1,42 @@
+"""Base entity for Print Sentinel."""
+
+from __future__ import annotations
+
+from homeassistant.helpers.device_registry import CONNECTION_NETWORK_MAC, DeviceInfo
+from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
+
+from .const import DOMAIN
+from .coordinator import PrinterCoordinator
+from .printers.base import PrinterIdentity
+
+
+def device_info(identity: PrinterIdentity, mac: str | None = None) -> DeviceInfo:
+    """Return the device registry entry of a printer."""
+    info = DeviceInfo(
+        identifiers={(DOMAIN, identity.unique_id)},
+        name=identity.name,
+        manufacturer=identity.manufacturer,
+        model=identity.model,
+        serial_number=identity.serial_number,
+        sw_version=identity.firmware,
+        configuration_url=identity.configuration_url,
+    )
+    if mac:
+        info["connections"] = {(CONNECTION_NETWORK_MAC, mac)}
+    return info
+
+
+class PrintSentinelEntity(CoordinatorEntity[PrinterCoordinator]):
+    """An entity of one printer, fed by its coordinator."""
+
+    _attr_has_entity_name = True
+
+    def __init__(
+        self, coordinator: PrinterCoordinator, description: EntityDescription
+    ) -> None:
+        """Initialise from a description."""
+        super().__init__(coordinator)
+        self.entity_description = description
+        self._attr_unique_id = f"{coordinator.identity.unique_id}_{description.key}"
+        self._attr_device_info = device_info(coordinator.identity)

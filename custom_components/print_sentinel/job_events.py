@@ -1,0 +1,66 @@
+"""What happened to a print between two polls (pure; no Home Assistant)."""
+
+from __future__ import annotations
+
+from .printers.base import ACTIVE_STATES, PrinterSnapshot, PrinterState
+
+STARTED = "started"
+PAUSED = "paused"
+RESUMED = "resumed"
+FINISHED = "finished"
+CANCELLED = "cancelled"
+FAILED = "failed"
+JOB_EVENT_TYPES = [STARTED, PAUSED, RESUMED, FINISHED, CANCELLED, FAILED]
+
+_ENDINGS = {
+    PrinterState.FINISHED: FINISHED,
+    PrinterState.STOPPED: CANCELLED,
+    PrinterState.ERROR: FAILED,
+}
+
+
+def job_events(previous: PrinterSnapshot | None, current: PrinterSnapshot) -> list[str]:
+    """Return the job events between two polls, oldest first.
+
+    Nothing is reported for the first poll after start-up: a print that was already
+    running when Home Assistant started did not just start.
+    """
+    if previous is None:
+        return []
+    events: list[str] = []
+    prev_job = previous.job.id if previous.job else None
+    cur_job = current.job.id if current.job else None
+    was_active = previous.state in ACTIVE_STATES
+    is_active = current.state in ACTIVE_STATES
+
+    if was_active and prev_job is not None and cur_job != prev_job:
+        # The previous job ended between polls without us seeing its end state.
+        ending = _ENDINGS.get(current.state)
+        if ending is None:
+            done = previous.job.progress if previous.job else None
+            ending = FINISHED if done is not None and done >= 99 else CANCELLED
+        events.append(ending)
+        was_active = False
+    elif was_active and not is_active:
+        ending = _ENDINGS.get(current.state)
+        if ending is None:
+            done = previous.job.progress if previous.job else None
+            ending = FINISHED if done is not None and done >= 99 else CANCELLED
+        events.append(ending)
+
+    if is_active and (not was_active or cur_job != prev_job):
+        events.append(STARTED)
+        if current.state is PrinterState.PAUSED:
+            events.append(PAUSED)
+    elif was_active and is_active:
+        if (
+            previous.state is PrinterState.PRINTING
+            and current.state is PrinterState.PAUSED
+        ):
+            events.append(PAUSED)
+        elif (
+            previous.state is PrinterState.PAUSED
+            and current.state is PrinterState.PRINTING
+        ):
+            events.append(RESUMED)
+    return events
