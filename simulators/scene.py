@@ -65,7 +65,10 @@ def render_frame(
             draw.line((x0, y0, x1, y1), fill=(240, 140, 40), width=3)
     elif scene.kind == "blob":
         r = 20 + scene.failure
-        draw.ellipse((cx - r, bed_top - part_h - r, cx + r, bed_top - part_h + r), fill=(200, 100, 20))
+        draw.ellipse(
+            (cx - r, bed_top - part_h - r, cx + r, bed_top - part_h + r),
+            fill=(200, 100, 20),
+        )
     side = int(width * _SQUARE)
     level = round(max(0, min(100, scene.failure)) * 2.55)
     kind_level = round(KINDS.index(scene.kind) * _STEP)
@@ -81,8 +84,8 @@ def _patch_level(img: Image.Image, cx: float, cy: float) -> float:
     x, y = int(cx * width), int(cy * height)
     r = max(1, int(width * _SQUARE / 6))
     box = img.crop((x - r, y - r, x + r + 1, y + r + 1)).convert("L")
-    pixels = list(box.getdata())
-    return sum(pixels) / len(pixels)
+    pixels = list(box.get_flattened_data())
+    return float(sum(pixels) / len(pixels))
 
 
 def read_scene(jpeg: bytes) -> Scene:
