@@ -37,7 +37,10 @@ def auto_enable_custom_integrations(
 def entity_registry_enabled_by_default() -> Generator[None]:
     """Create entities that are disabled by default as enabled (snapshot tests)."""
     with patch.object(
-        Entity, "entity_registry_enabled_default", return_value=True, new_callable=lambda: True
+        Entity,
+        "entity_registry_enabled_default",
+        return_value=True,
+        new_callable=lambda: True,
     ):
         yield
 

@@ -60,9 +60,13 @@ CONF_GADGET_PAUSE_LEVEL: Final = "gadget_pause_level"
 CONF_PRINTWATCH_API_KEY: Final = "printwatch_api_key"
 CONF_PRINTWATCH_URL: Final = "printwatch_url"
 
-DEFAULT_CHECK_INTERVAL: Final = 20
+DEFAULT_CHECK_INTERVAL: Final = 30
+"""Seconds between checks; the monitor checks sooner while a failure is suspected."""
 DEFAULT_FRAME_COUNT: Final = 3
 DEFAULT_LONG_SIDE: Final = 768
+DETECTOR_LONG_SIDE: Final = {"openai": 256}
+"""Frame size per detector where it differs: three 256 px frames keep the default
+OpenAI detector under $0.01 per print-hour (see benchmarks/cost.py)."""
 DEFAULT_SENSITIVITY: Final = "medium"
 DEFAULT_POLICY: Final = "sentinel"
 DEFAULT_RESUME_GRACE: Final = 300

@@ -104,12 +104,12 @@ class PrusaLinkBackend:
         username: str,
         password: str,
         *,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         """Initialise with HA's shared httpx client and the printer's credentials."""
         self.host = normalize_host(host)
         self._api = PrusaLink(client, self.host, username, password)
-        self._clock = clock
+        self._clock = clock or _monotonic
         self._job_id: int | None = None
         self._job: JobSnapshot | None = None
         self._material: str | None = None
@@ -215,8 +215,8 @@ class PrusaLinkBackend:
             bed_temperature=_number(printer, "temp_bed"),
             bed_target=_number(printer, "target_bed"),
             z_height=_number(printer, "axis_z"),
-            print_speed=_number(printer, "speed"),
-            flow=_number(printer, "flow"),
+            print_speed=_integer(printer, "speed"),
+            flow=_integer(printer, "flow"),
             fan_hotend=_integer(printer, "fan_hotend"),
             fan_print=_integer(printer, "fan_print"),
             material=material,
@@ -349,3 +349,7 @@ def _model_from_name(name: object) -> str | None:
     if isinstance(name, str) and name.lower().startswith("prusa "):
         return name[6:].strip() or None
     return None
+
+
+def _monotonic() -> float:
+    return time.monotonic()  # looked up per call, so tests can move time

@@ -1,0 +1,26 @@
+"""Helpers for tests."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
+
+
+async def advance(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    seconds: float,
+    *,
+    wait: bool = True,
+) -> None:
+    """Let `seconds` pass in Home Assistant and run what became due.
+
+    With `wait`, also wait for the background work it started (polls over loopback
+    are real I/O); without it, a request that never answers does not block the test.
+    """
+    freezer.tick(timedelta(seconds=seconds))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=wait)
