@@ -1,0 +1,574 @@
+"""Repetier-Server printer backend.
+
+Repetier-Server (default port 3344) manages several printers; each is addressed by
+its slug. Its web API is `GET /printer/api/<slug>?a=<action>&data=<JSON>`, with the
+JSON URL-encoded (an unencoded payload is misparsed by the server) and the API key in
+the `x-api-key` header (the manual discourages `apikey=` in the query, which proxies
+log). A refused key is answered with `{"permissionDenied": true}` and HTTP 200.
+
+A poll costs two requests: `listPrinter` (job, progress, times, paused) and, when the
+printer is connected, `stateList` (temperatures, fans, position, multipliers). Every
+key of their answers is optional here: Repetier has dropped keys between versions
+(Home Assistant core's integration crashed on a missing `activeExtruder`).
+
+State mapping (Repetier has no state string of its own):
+
+- printer deactivated in the server, or not connected (`online` 0): UNKNOWN, since
+  nothing is known about the printer (IDLE would claim it is ready); no `job` key
+  at all: UNKNOWN too (a missing `online` or `active` key counts as connected);
+- a job that is `paused`: PAUSED; any other job: PRINTING;
+- job `"none"`: IDLE (Repetier does not report a finished or cancelled job: the job
+  simply disappears, so FINISHED and STOPPED are never reported).
+
+Commands: pause is `send` with `@pause <message>` (Repetier has no pause action;
+`stopJob` would end the print), resume is `continueJob`, cancel is `stopJob`.
+Repetier has no attention state to acknowledge, so `async_continue` raises
+`PrinterCommandUnsupported`.
+
+Repetier reports fans as PWM output (0-255), not RPM: the RPM fields stay None and the
+fan speed is in `extra` as percent. It reports no material.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+import json
+import logging
+import math
+from typing import Any, Final
+from urllib.parse import quote
+
+import aiohttp
+from yarl import URL
+
+from .base import (
+    JobSnapshot,
+    PrinterAuthError,
+    PrinterCommandUnsupported,
+    PrinterConnectionError,
+    PrinterIdentity,
+    PrinterResponseError,
+    PrinterSnapshot,
+    PrinterState,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT: Final = 10.0
+"""Seconds one request may take before the server counts as unreachable."""
+MODEL: Final = "Repetier-Server printer"
+PAUSE_COMMAND: Final = "@pause Print Sentinel"
+"""Sent through `send`: Repetier pauses the job and shows the message."""
+THUMBNAIL_SIZE: Final = "m"
+"""Size of the job preview `render_image` renders: s, m or l."""
+_MAX_ERROR_TEXT: Final = 200
+_FAN_PWM_MAX: Final = 255
+
+
+@dataclass(frozen=True, kw_only=True)
+class RepetierPrinterInfo:
+    """A printer a Repetier-Server manages, for the config flow to offer."""
+
+    slug: str
+    name: str
+    online: bool
+    server_id: str
+    has_webcam: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class _ServerInfo:
+    """What `/printer/info` tells about the server."""
+
+    server_id: str
+    server_name: str | None
+    version: str | None
+    printers: list[dict[str, Any]]
+
+
+class _RepetierClient:
+    """The HTTP side: URLs, the key header, timeouts and error mapping."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        host: str,
+        port: int,
+        api_key: str,
+        timeout: float,
+    ) -> None:
+        self._session = session
+        self._host = host
+        self._port = port
+        self._api_key = api_key
+        self._timeout = timeout
+        self.base_url = URL.build(scheme="http", host=host, port=port)
+
+    @property
+    def where(self) -> str:
+        """Return `host:port` for messages."""
+        return f"{self._host}:{self._port}"
+
+    def api_url(self, slug: str, action: str, data: dict[str, Any] | None) -> URL:
+        """Return the URL of an API action, with the JSON payload URL-encoded."""
+        query = f"a={quote(action, safe='')}"
+        if data is not None:
+            payload = json.dumps(data, separators=(",", ":"))
+            query += f"&data={quote(payload, safe='')}"
+        return URL(
+            f"{self.base_url}/printer/api/{quote(slug, safe='')}?{query}", encoded=True
+        )
+
+    async def get(self, url: URL, *, auth: bool) -> tuple[int, str | None, bytes]:
+        """GET a URL; return status, content type and body.
+
+        Raises PrinterConnectionError when the server is unreachable or too slow.
+        """
+        headers = {"x-api-key": self._api_key} if auth else {}
+        try:
+            async with (
+                asyncio.timeout(self._timeout),
+                self._session.get(
+                    url, headers=headers, allow_redirects=False
+                ) as response,
+            ):
+                body = await response.read()
+                return response.status, response.content_type, body
+        except TimeoutError as err:
+            raise PrinterConnectionError(
+                f"Repetier-Server at {self.where} did not answer within "
+                f"{self._timeout:g} s"
+            ) from err
+        except aiohttp.ClientError as err:
+            raise PrinterConnectionError(
+                f"Cannot reach Repetier-Server at {self.where}: "
+                f"{type(err).__name__}: {err}"
+            ) from err
+
+    async def get_json(self, url: URL, *, auth: bool) -> Any:
+        """GET a URL and decode its JSON answer, mapping Repetier's error answers."""
+        status, _, body = await self.get(url, auth=auth)
+        if status in {401, 403}:
+            raise PrinterAuthError(
+                f"Repetier-Server at {self.where} refused the API key"
+            )
+        if status != 200:
+            raise PrinterResponseError(
+                f"{self.where} answered HTTP {status} for {url.path}: "
+                "is this a Repetier-Server?"
+            )
+        try:
+            data = json.loads(body)
+        except ValueError as err:
+            raise PrinterResponseError(
+                f"{self.where} did not answer JSON for {url.path}: "
+                "is this a Repetier-Server?"
+            ) from err
+        if isinstance(data, dict):
+            if data.get("permissionDenied"):
+                raise PrinterAuthError(
+                    f"Repetier-Server at {self.where} refused the API key"
+                )
+            if "error" in data:
+                text = str(data["error"])[:_MAX_ERROR_TEXT]
+                raise PrinterResponseError(f"Repetier-Server error: {text}")
+        return data
+
+    async def action(
+        self, slug: str, action: str, data: dict[str, Any] | None = None
+    ) -> Any:
+        """Call an authenticated API action and return its decoded answer."""
+        _LOGGER.debug("Repetier-Server %s: %s for %r", self.where, action, slug)
+        return await self.get_json(self.api_url(slug, action, data), auth=True)
+
+    async def server_info(self) -> _ServerInfo:
+        """Read `/printer/info` (needs no key); validate it is Repetier-Server."""
+        data = await self.get_json(self.base_url.with_path("/printer/info"), auth=False)
+        if not isinstance(data, dict) or not isinstance(data.get("printers"), list):
+            raise PrinterResponseError(
+                f"{self.where} answered /printer/info without a printer list: "
+                "is this a Repetier-Server?"
+            )
+        server_id = _str(data.get("serveruuid")) or f"{self._host}_{self._port}"
+        return _ServerInfo(
+            server_id=server_id,
+            server_name=_str(data.get("servername")),
+            version=_str(data.get("version")),
+            printers=[p for p in data["printers"] if isinstance(p, dict)],
+        )
+
+    async def list_printer(self, slug: str) -> list[dict[str, Any]]:
+        """Call `listPrinter`: one entry per printer with its job."""
+        data = await self.action(slug, "listPrinter")
+        if not isinstance(data, list):
+            raise PrinterResponseError("Repetier-Server listPrinter is not a list")
+        return [entry for entry in data if isinstance(entry, dict)]
+
+    async def webcam_count(self, slug: str) -> int:
+        """Call `getPrinterConfig` and count the printer's webcams."""
+        data = await self.action(slug, "getPrinterConfig")
+        if not isinstance(data, dict):
+            raise PrinterResponseError(
+                "Repetier-Server getPrinterConfig is not an object"
+            )
+        webcams = data.get("webcams")
+        return len(webcams) if isinstance(webcams, list) else 0
+
+
+def _str(value: object) -> str | None:
+    """Return a non-empty string, else None."""
+    return value if isinstance(value, str) and value else None
+
+
+def _num(value: object) -> float | None:
+    """Return a finite number (bools are not numbers here), else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _int(value: object) -> int | None:
+    """Return a number rounded to an int, else None."""
+    number = _num(value)
+    return None if number is None else round(number)
+
+
+def _flag(value: object) -> bool:
+    """Return True for a true bool or a positive number (Repetier uses both)."""
+    if isinstance(value, bool):
+        return value
+    number = _num(value)
+    return number is not None and number > 0
+
+
+def _dicts(value: object) -> list[dict[str, Any]]:
+    """Return the dicts of a list (anything else: empty)."""
+    if not isinstance(value, list):
+        return []
+    return [item for item in value if isinstance(item, dict)]
+
+
+def _find_printer(entries: list[dict[str, Any]], slug: str) -> dict[str, Any]:
+    for entry in entries:
+        if entry.get("slug") == slug:
+            return entry
+    raise PrinterResponseError(f"Repetier-Server has no printer with slug {slug!r}")
+
+
+def _offline_reason(entry: dict[str, Any]) -> str | None:
+    """Return why a `listPrinter` entry's printer is not usable, or None.
+
+    A missing `active` or `online` key counts as usable: only an explicit
+    deactivated or disconnected printer is reported as such.
+    """
+    if entry.get("active") is False:
+        return "deactivated"
+    if "online" in entry and not _flag(entry["online"]):
+        return "offline"
+    return None
+
+
+def _fan_percent(fan: dict[str, Any]) -> float | None:
+    """Return a fan's speed in percent of full PWM (0 when switched off)."""
+    if fan.get("on") is False:
+        return 0.0
+    voltage = _num(fan.get("voltage"))
+    if voltage is None:
+        return None
+    return round(max(0.0, min(100.0, 100.0 * voltage / _FAN_PWM_MAX)), 1)
+
+
+async def async_list_printers(
+    session: aiohttp.ClientSession,
+    host: str,
+    port: int,
+    api_key: str,
+    *,
+    request_timeout: float = DEFAULT_TIMEOUT,
+) -> list[RepetierPrinterInfo]:
+    """Return the printers a Repetier-Server manages, validating the API key.
+
+    Raises PrinterConnectionError (unreachable, timeout), PrinterAuthError (key
+    refused) or PrinterResponseError (it answers, but is not Repetier-Server).
+    """
+    client = _RepetierClient(session, host, port, api_key, request_timeout)
+    info = await client.server_info()
+    # /printer/info needs no key: validate it with an authenticated action.
+    entries = await client.list_printer("")
+    names = {
+        slug: _str(entry.get("name")) or slug
+        for entry in [*info.printers, *entries]
+        if (slug := _str(entry.get("slug")))
+    }
+    result = []
+    for entry in entries or info.printers:
+        slug = _str(entry.get("slug"))
+        if slug is None:
+            continue
+        try:
+            webcams = await client.webcam_count(slug)
+        except PrinterResponseError:
+            webcams = 0
+        result.append(
+            RepetierPrinterInfo(
+                slug=slug,
+                name=names[slug],
+                online=_offline_reason(entry) is None,
+                server_id=info.server_id,
+                has_webcam=webcams > 0,
+            )
+        )
+    return result
+
+
+class RepetierBackend:
+    """One printer of a Repetier-Server, behind the `PrinterBackend` protocol."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        host: str,
+        port: int,
+        api_key: str,
+        slug: str,
+        *,
+        request_timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        """Create the backend; no I/O until the first call."""
+        self._client = _RepetierClient(session, host, port, api_key, request_timeout)
+        self._host = host
+        self._port = port
+        self._slug = slug
+        self._timeout = request_timeout
+        self._server: _ServerInfo | None = None
+        self._webcams: int | None = None
+        self._job_id: int | str | None = None
+        self._last_state: str | None = None
+
+    @property
+    def slug(self) -> str:
+        """Return the printer's slug on the server."""
+        return self._slug
+
+    async def async_get_identity(self) -> PrinterIdentity:
+        """Read who the printer is; validates host, API key and slug."""
+        server = await self._client.server_info()
+        entry = _find_printer(await self._client.list_printer(self._slug), self._slug)
+        self._server = server
+        self._webcams = await self._client.webcam_count(self._slug)
+        return PrinterIdentity(
+            unique_id=f"{server.server_id}_{self._slug}",
+            name=_str(entry.get("name")) or self._slug,
+            model=MODEL,
+            hostname=self._host,
+            firmware=server.version,
+            configuration_url=f"{self._client.base_url}/",
+        )
+
+    async def async_poll(self) -> PrinterSnapshot:
+        """Read job (`listPrinter`) and, when connected, state (`stateList`)."""
+        entry = _find_printer(await self._client.list_printer(self._slug), self._slug)
+        extra: dict[str, float | int | str | None] = {}
+        if (reason := _offline_reason(entry)) is not None:
+            return self._unknown(reason)
+
+        job = self._job(entry, extra)
+        if "job" not in entry:
+            state, raw_state = PrinterState.UNKNOWN, "unknown"
+        elif job is None:
+            state, raw_state = PrinterState.IDLE, "idle"
+        elif _flag(entry.get("paused")):
+            state, raw_state = PrinterState.PAUSED, "paused"
+        else:
+            state, raw_state = PrinterState.PRINTING, "printing"
+        self._last_state = raw_state
+        self._job_id = None if job is None else job.id
+
+        states = await self._client.action(self._slug, "stateList")
+        if not isinstance(states, dict):
+            raise PrinterResponseError("Repetier-Server stateList is not an object")
+        printer_state = states.get(self._slug)
+        if not isinstance(printer_state, dict):
+            _LOGGER.debug("Repetier-Server has no state for %r yet", self._slug)
+            return PrinterSnapshot(
+                state=state, raw_state=raw_state, job=job, extra=extra
+            )
+        return self._snapshot(state, raw_state, job, printer_state, extra)
+
+    def _unknown(self, raw_state: str) -> PrinterSnapshot:
+        self._last_state = raw_state
+        self._job_id = None
+        return PrinterSnapshot(state=PrinterState.UNKNOWN, raw_state=raw_state)
+
+    def _job(
+        self, entry: dict[str, Any], extra: dict[str, float | int | str | None]
+    ) -> JobSnapshot | None:
+        name = _str(entry.get("job"))
+        if name is None or name == "none":
+            return None
+        total = _num(entry.get("printTime"))
+        printed = _num(entry.get("printedTimeComp"))
+        remaining = (
+            max(0, round(total - printed))
+            if total is not None and printed is not None and total > 0
+            else None
+        )
+        progress = _num(entry.get("done"))
+        job_id = entry.get("jobid")
+        if isinstance(job_id, bool) or not isinstance(job_id, int | str):
+            job_id = None
+        if (start := _int(entry.get("start"))) is not None:
+            extra["job_start"] = start
+        if (layers := _int(entry.get("ofLayer"))) is not None:
+            extra["layer_count"] = layers
+        return JobSnapshot(
+            id=job_id,
+            name=name,
+            progress=None if progress is None else max(0.0, min(100.0, progress)),
+            time_remaining=remaining,
+            time_printing=None if printed is None else max(0, round(printed)),
+            thumbnail_path=(
+                None if job_id is None else self._thumbnail_url(job_id).raw_path_qs
+            ),
+        )
+
+    def _snapshot(
+        self,
+        state: PrinterState,
+        raw_state: str,
+        job: JobSnapshot | None,
+        data: dict[str, Any],
+        extra: dict[str, float | int | str | None],
+    ) -> PrinterSnapshot:
+        extruders = _dicts(data.get("extruder"))
+        active = _int(data.get("activeExtruder"))
+        if active is not None:
+            extra["active_extruder"] = active
+        index = active if active is not None and 0 <= active < len(extruders) else 0
+        nozzle = extruders[index] if extruders else {}
+        if len(extruders) > 1:
+            for number, extruder in enumerate(extruders):
+                extra[f"extruder_{number}_temperature"] = _num(extruder.get("tempRead"))
+                extra[f"extruder_{number}_target"] = _num(extruder.get("tempSet"))
+        beds = _dicts(data.get("heatedBeds"))
+        bed = beds[0] if beds else {}
+        chambers = _dicts(data.get("heatedChambers"))
+        chamber = chambers[0] if chambers else {}
+        if chamber:
+            extra["chamber_target"] = _num(chamber.get("tempSet"))
+        for number, fan in enumerate(_dicts(data.get("fans"))):
+            key = "fan_percent" if number == 0 else f"fan_{number}_percent"
+            extra[key] = _fan_percent(fan)
+        for key in ("x", "y"):
+            if (value := _num(data.get(key))) is not None:
+                extra[key] = value
+        if isinstance(power := data.get("powerOn"), bool):
+            extra["power_on"] = power
+        return PrinterSnapshot(
+            state=state,
+            raw_state=raw_state,
+            nozzle_temperature=_num(nozzle.get("tempRead")),
+            nozzle_target=_num(nozzle.get("tempSet")),
+            bed_temperature=_num(bed.get("tempRead")),
+            bed_target=_num(bed.get("tempSet")),
+            chamber_temperature=_num(chamber.get("tempRead")),
+            z_height=_num(data.get("z")),
+            print_speed=_num(data.get("speedMultiply")),
+            flow=_num(data.get("flowMultiply")),
+            layer=_int(data.get("layer")),
+            job=job,
+            extra=extra,
+        )
+
+    async def async_pause(self) -> None:
+        """Pause the job with `@pause` (never `stopJob`, which ends the print)."""
+        await self._client.action(self._slug, "send", {"cmd": PAUSE_COMMAND})
+
+    async def async_resume(self) -> None:
+        """Resume the paused job."""
+        await self._client.action(self._slug, "continueJob")
+
+    async def async_cancel(self) -> None:
+        """Stop the job for good."""
+        await self._client.action(self._slug, "stopJob")
+
+    async def async_continue(self) -> None:
+        """Repetier-Server has no attention state to acknowledge."""
+        raise PrinterCommandUnsupported(
+            "Repetier-Server has no attention state to acknowledge; use resume"
+        )
+
+    def _thumbnail_url(self, job_id: int | str) -> URL:
+        return self._client.base_url.with_path("/dyn/render_image").with_query(
+            {"q": "jobs", "id": str(job_id), "slug": self._slug, "t": THUMBNAIL_SIZE}
+        )
+
+    async def async_get_thumbnail(self) -> bytes | None:
+        """Return the server's preview of the current job (PNG), or None.
+
+        Uses the job id of the last poll; None when no job or no preview exists.
+        """
+        if self._job_id is None:
+            return None
+        return await self._get_image(self._thumbnail_url(self._job_id))
+
+    async def async_refresh_webcams(self) -> int:
+        """Re-read the printer's webcam list (`getPrinterConfig`); return the count."""
+        self._webcams = await self._client.webcam_count(self._slug)
+        return self._webcams
+
+    def snapshot_url(self, cam: int = 0) -> str | None:
+        """Return the server's snapshot URL of webcam `cam`, or None.
+
+        Known after `async_get_identity` (or `async_refresh_webcams`). The URL carries
+        no key: a server with user accounts needs the key to serve it, so fetch it
+        with `async_get_snapshot`.
+        """
+        if self._webcams is None or not 0 <= cam < self._webcams:
+            return None
+        return str(self._snapshot_url(cam))
+
+    def _snapshot_url(self, cam: int) -> URL:
+        return self._client.base_url.with_path(
+            f"/printer/camjpg/{quote(self._slug, safe='')}", encoded=True
+        ).with_query({"cam": str(cam)})
+
+    async def async_get_snapshot(self, cam: int = 0) -> bytes | None:
+        """Return a JPEG from webcam `cam` through the server, or None if none."""
+        if self._webcams is None:
+            await self.async_refresh_webcams()
+        if self.snapshot_url(cam) is None:
+            return None
+        return await self._get_image(self._snapshot_url(cam))
+
+    async def _get_image(self, url: URL) -> bytes | None:
+        status, content_type, body = await self._client.get(url, auth=True)
+        if status in {401, 403}:
+            raise PrinterAuthError(
+                f"Repetier-Server at {self._client.where} refused the API key"
+            )
+        if status == 404:
+            return None
+        if status != 200 or not (content_type or "").startswith("image/"):
+            raise PrinterResponseError(
+                f"Repetier-Server answered HTTP {status} ({content_type}) "
+                f"for {url.path}"
+            )
+        return body
+
+    def diagnostics(self) -> dict[str, object]:
+        """Return non-secret facts about the connection (never the API key)."""
+        server = self._server
+        return {
+            "host": self._host,
+            "port": self._port,
+            "slug": self._slug,
+            "timeout": self._timeout,
+            "server_name": None if server is None else server.server_name,
+            "server_version": None if server is None else server.version,
+            "webcams": self._webcams,
+            "last_state": self._last_state,
+            "job_id": self._job_id,
+        }

@@ -1,0 +1,1 @@
+"""Tests of the Repetier-Server backend and its simulator."""
