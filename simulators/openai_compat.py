@@ -278,7 +278,7 @@ class OpenAISimulator:
     async def start(self) -> None:
         """Listen on `host:port` (port 0 picks a free one)."""
         self._released = asyncio.Event()
-        self._runner = web.AppRunner(self.app)
+        self._runner = web.AppRunner(self.app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()

@@ -129,7 +129,7 @@ class PrusaConnectSimulator:
 
     async def start(self) -> None:
         """Listen on `host:port` (port 0 picks a free one)."""
-        self._runner = web.AppRunner(self.app, shutdown_timeout=1.0)
+        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()

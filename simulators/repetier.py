@@ -223,7 +223,7 @@ class RepetierSimulator:
         if self._runner is not None:
             return
         self._release = asyncio.Event()
-        runner = web.AppRunner(self.make_app(), shutdown_timeout=0.1)
+        runner = web.AppRunner(self.make_app(), access_log=None, shutdown_timeout=0.1)
         await runner.setup()
         site = web.TCPSite(runner, self._host, self._port, reuse_address=True)
         await site.start()

@@ -5,37 +5,86 @@ from __future__ import annotations
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.httpx_client import get_async_client
 from homeassistant.helpers.typing import ConfigType
 
-from .const import CONF_PRINTER_TYPE, DOMAIN, PRINTER_TYPE_REPETIER
+from .const import (
+    CONF_CHECK_INTERVAL,
+    CONF_CONNECT_CAMERA,
+    CONF_CONNECT_ENABLED,
+    CONF_CONNECT_FINGERPRINT,
+    CONF_CONNECT_INTERVAL,
+    CONF_CONNECT_ONLY_PRINTING,
+    CONF_CONNECT_TOKEN,
+    CONF_CONNECT_URL,
+    CONF_DETECTION_CAMERA,
+    CONF_DETECTOR,
+    CONF_FAILURE_ACTION,
+    CONF_FRAME_COUNT,
+    CONF_POLICY,
+    CONF_PRINTER_TYPE,
+    CONF_RESUME_GRACE,
+    CONF_SENSITIVITY,
+    CONF_WARNING_ACTION,
+    DEFAULT_CHECK_INTERVAL,
+    DEFAULT_CONNECT_INTERVAL,
+    DEFAULT_CONNECT_URL,
+    DEFAULT_FAILURE_ACTION,
+    DEFAULT_FRAME_COUNT,
+    DEFAULT_POLICY,
+    DEFAULT_RESUME_GRACE,
+    DEFAULT_SENSITIVITY,
+    DEFAULT_WARNING_ACTION,
+    DETECTOR_AI_TASK,
+    DOMAIN,
+    LOGGER,
+    PRINTER_TYPE_REPETIER,
+)
 from .coordinator import (
     PrinterCoordinator,
     PrintSentinelConfigEntry,
     PrintSentinelRuntimeData,
 )
+from .detection.monitor import DetectionMonitor, DetectionSettings
+from .detection.policy import make_policy
+from .detection.setup import DetectorNotConfigured, build_detector
 from .printers.base import (
     PrinterAuthError,
     PrinterBackend,
     PrinterConnectionError,
     PrinterError,
+    PrinterState,
 )
 from .printers.prusalink import PrusaLinkBackend
+from .prusa_connect import PrusaConnectClient, PrusaConnectUploader, auth_issue_id
+from .services import async_setup_services
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
     Platform.BUTTON,
     Platform.CAMERA,
     Platform.EVENT,
+    Platform.IMAGE,
     Platform.SENSOR,
+    Platform.SWITCH,
 ]
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the services once."""
+    """Register the services and install the blueprints once."""
+    async_setup_services(hass)
+    from .blueprint_install import async_install_blueprints
+
+    await async_install_blueprints(hass)
     return True
 
 
@@ -58,7 +107,7 @@ def create_backend(
 async def async_setup_entry(
     hass: HomeAssistant, entry: PrintSentinelConfigEntry
 ) -> bool:
-    """Connect to the printer and set up its entities."""
+    """Connect to the printer and set up its entities, detection and uploads."""
     backend = create_backend(hass, entry)
     try:
         identity = await backend.async_get_identity()
@@ -81,15 +130,107 @@ async def async_setup_entry(
 
     coordinator = PrinterCoordinator(hass, entry, backend, identity)
     await coordinator.async_config_entry_first_refresh()
-    entry.runtime_data = PrintSentinelRuntimeData(
+    runtime = PrintSentinelRuntimeData(
         backend=backend, identity=identity, coordinator=coordinator
     )
+    entry.runtime_data = runtime
+    runtime.monitor = _create_monitor(hass, entry, coordinator)
+    runtime.connect_uploader = _create_uploader(hass, entry, coordinator)
+
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, identity.unique_id), entry.entry_id
+    )
+    runtime.extra["device_id"] = device.id if device else None
+    own_camera = er.async_get(hass).async_get_entity_id(
+        "camera", DOMAIN, f"{identity.unique_id}_camera"
+    )
+    runtime.extra["camera_entity_id"] = own_camera
+    if (monitor := runtime.monitor) is not None:
+        camera = entry.options.get(CONF_DETECTION_CAMERA) or own_camera or ""
+        monitor.settings.camera_entity_id = camera
+        if entry.options.get(CONF_DETECTOR) == DETECTOR_AI_TASK and (
+            detector := build_detector(hass, entry, entry.options, camera)
+        ):
+            monitor.detector = detector
+        entry.async_on_unload(monitor.async_start())
+    if (uploader := runtime.connect_uploader) is not None:
+        entry.async_on_unload(uploader.async_start())
     return True
+
+
+def _create_monitor(
+    hass: HomeAssistant,
+    entry: PrintSentinelConfigEntry,
+    coordinator: PrinterCoordinator,
+) -> DetectionMonitor | None:
+    """Build the failure-detection monitor the options ask for, if any."""
+    options = entry.options
+    try:
+        detector = build_detector(hass, entry, options, camera_entity_id="")
+    except DetectorNotConfigured:
+        LOGGER.warning(
+            "Failure detection for %s is not fully configured; open the options",
+            entry.title,
+        )
+        return None
+    if detector is None:
+        ir.async_delete_issue(hass, DOMAIN, f"detector_auth_{entry.entry_id}")
+        return None
+    policy = make_policy(
+        options.get(CONF_POLICY, DEFAULT_POLICY),
+        options.get(CONF_SENSITIVITY, DEFAULT_SENSITIVITY),
+        float(options.get(CONF_RESUME_GRACE, DEFAULT_RESUME_GRACE)),
+    )
+    settings = DetectionSettings(
+        camera_entity_id="",
+        check_interval=float(options.get(CONF_CHECK_INTERVAL, DEFAULT_CHECK_INTERVAL)),
+        frame_count=int(options.get(CONF_FRAME_COUNT, DEFAULT_FRAME_COUNT)),
+        failure_action=options.get(CONF_FAILURE_ACTION, DEFAULT_FAILURE_ACTION),
+        warning_action=options.get(CONF_WARNING_ACTION, DEFAULT_WARNING_ACTION),
+    )
+    # a reload (options saved) is the user's fix for a refused key: start clean
+    ir.async_delete_issue(hass, DOMAIN, f"detector_auth_{entry.entry_id}")
+    return DetectionMonitor(hass, entry, coordinator, detector, policy, settings)
+
+
+def _create_uploader(
+    hass: HomeAssistant,
+    entry: PrintSentinelConfigEntry,
+    coordinator: PrinterCoordinator,
+) -> PrusaConnectUploader | None:
+    """Build the Prusa Connect uploader the options ask for, if any."""
+    options = entry.options
+    token = options.get(CONF_CONNECT_TOKEN)
+    camera = options.get(CONF_CONNECT_CAMERA)
+    fingerprint = options.get(CONF_CONNECT_FINGERPRINT)
+    if not (options.get(CONF_CONNECT_ENABLED) and token and camera and fingerprint):
+        ir.async_delete_issue(hass, DOMAIN, auth_issue_id(entry.entry_id))
+        return None
+    client = PrusaConnectClient(
+        async_get_clientsession(hass),
+        token,
+        fingerprint,
+        options.get(CONF_CONNECT_URL) or DEFAULT_CONNECT_URL,
+    )
+    return PrusaConnectUploader(
+        hass,
+        entry,
+        client=client,
+        camera_entity_id=camera,
+        interval=float(options.get(CONF_CONNECT_INTERVAL, DEFAULT_CONNECT_INTERVAL)),
+        only_printing=bool(options.get(CONF_CONNECT_ONLY_PRINTING, True)),
+        is_printing=lambda: (
+            coordinator.data is not None
+            and coordinator.data.state is PrinterState.PRINTING
+        ),
+        camera_name=entry.title,
+    )
 
 
 async def async_unload_entry(
     hass: HomeAssistant, entry: PrintSentinelConfigEntry
 ) -> bool:
-    """Unload the printer's entities."""
+    """Unload the printer's entities; detection and uploads stop with them."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)

@@ -14,6 +14,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import PrintSentinelConfigEntry
+from .detection.policy import Decision
+from .detection_entity import DetectionEntity
 from .entity import PrintSentinelEntity
 from .printers.base import PROBLEM_STATES, PrinterSnapshot, PrinterState
 
@@ -43,16 +45,27 @@ BINARY_SENSORS: tuple[PrinterBinarySensorDescription, ...] = (
 )
 
 
+FAILURE_DETECTED = BinarySensorEntityDescription(
+    key="failure_detected",
+    translation_key="failure_detected",
+    device_class=BinarySensorDeviceClass.PROBLEM,
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: PrintSentinelConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up the printer's binary sensors."""
-    coordinator = entry.runtime_data.coordinator
-    async_add_entities(
-        PrinterBinarySensor(coordinator, description) for description in BINARY_SENSORS
-    )
+    runtime = entry.runtime_data
+    entities: list[BinarySensorEntity] = [
+        PrinterBinarySensor(runtime.coordinator, description)
+        for description in BINARY_SENSORS
+    ]
+    if runtime.monitor is not None:
+        entities.append(FailureDetectedSensor(runtime.monitor, FAILURE_DETECTED))
+    async_add_entities(entities)
 
 
 class PrinterBinarySensor(PrintSentinelEntity, BinarySensorEntity):
@@ -64,3 +77,12 @@ class PrinterBinarySensor(PrintSentinelEntity, BinarySensorEntity):
     def is_on(self) -> bool:
         """Return the fact from the latest poll."""
         return self.entity_description.is_on_fn(self.coordinator.data)
+
+
+class FailureDetectedSensor(DetectionEntity, BinarySensorEntity):
+    """On once failure detection decided this print has failed."""
+
+    @property
+    def is_on(self) -> bool:
+        """Return True when the policy decided `failure` for this print."""
+        return self.monitor.state.decision is Decision.FAILURE

@@ -43,8 +43,14 @@ async def async_get_config_entry_diagnostics(
     }
     if runtime.monitor is not None:
         data["detection"] = async_redact_data(runtime.monitor.diagnostics(), TO_REDACT)
-    if runtime.connect_uploader is not None:
-        data["prusa_connect"] = async_redact_data(
-            runtime.connect_uploader.diagnostics(), TO_REDACT
-        )
+    if (uploader := runtime.connect_uploader) is not None:
+        data["prusa_connect"] = {
+            "uploads": uploader.uploads,
+            "last_success": uploader.last_success.isoformat()
+            if uploader.last_success
+            else None,
+            "last_error": uploader.last_error,
+            "auth_failed": uploader.auth_failed,
+            "interval": uploader.interval.total_seconds(),
+        }
     return data

@@ -7,6 +7,8 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import PrinterCoordinator, PrintSentinelConfigEntry
+from .detection.monitor import DetectionEvent, DetectionMonitor
+from .detection_entity import DetectionEntity
 from .entity import PrintSentinelEntity
 from .job_events import JOB_EVENT_TYPES, job_events
 
@@ -18,6 +20,12 @@ PRINT_JOB = EventEntityDescription(
     event_types=JOB_EVENT_TYPES,
 )
 
+DETECTION = EventEntityDescription(
+    key="detection",
+    translation_key="detection",
+    event_types=["warning", "failure"],
+)
+
 
 async def async_setup_entry(
     hass: HomeAssistant,
@@ -25,7 +33,11 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up the event entities."""
-    async_add_entities([PrintJobEvent(entry.runtime_data.coordinator, PRINT_JOB)])
+    runtime = entry.runtime_data
+    entities: list[EventEntity] = [PrintJobEvent(runtime.coordinator, PRINT_JOB)]
+    if runtime.monitor is not None:
+        entities.append(DetectionEventEntity(runtime.monitor, DETECTION))
+    async_add_entities(entities)
 
 
 class PrintJobEvent(PrintSentinelEntity, EventEntity):
@@ -59,3 +71,33 @@ class PrintJobEvent(PrintSentinelEntity, EventEntity):
                 },
             )
         super()._handle_coordinator_update()
+
+
+class DetectionEventEntity(DetectionEntity, EventEntity):
+    """Fires warning and failure with the verdict and the action taken."""
+
+    def __init__(
+        self, monitor: DetectionMonitor, description: EventEntityDescription
+    ) -> None:
+        """Initialise."""
+        super().__init__(monitor, description)
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the monitor's decisions."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self.monitor.async_add_event_listener(self._handle_event))
+
+    @callback
+    def _handle_event(self, event: DetectionEvent) -> None:
+        verdict = event.verdict
+        self._trigger_event(
+            event.level,
+            {
+                "failure_score": round(verdict.failure_score, 1),
+                "kind": verdict.kind.value,
+                "reason": verdict.reason,
+                "action": event.action,
+                "detector": verdict.detector,
+            },
+        )
+        self.async_write_ha_state()

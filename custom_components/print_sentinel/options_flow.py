@@ -62,8 +62,10 @@ from .const import (
     DETECTORS,
     MIN_CONNECT_INTERVAL,
 )
+from .detection.policy import POLICIES
+from .detection.setup import async_validate_detector
+from .prusa_connect import generate_fingerprint
 
-POLICIES = ("sentinel", "two_yes", "printwatch", "gadget", "obico")
 SENSITIVITIES = ("low", "medium", "high")
 
 _PASSWORD = selector.TextSelector(
@@ -266,7 +268,13 @@ class PrintSentinelOptionsFlow(OptionsFlowWithReload):
                 )
             else:
                 self._pending = user_input
-                return await getattr(self, f"async_step_detector_{detector}")()
+                steps = {
+                    DETECTOR_OPENAI: self.async_step_detector_openai,
+                    DETECTOR_AI_TASK: self.async_step_detector_ai_task,
+                    DETECTOR_GADGET: self.async_step_detector_gadget,
+                    DETECTOR_PRINTWATCH: self.async_step_detector_printwatch,
+                }
+                return await steps[detector]()
         return self.async_show_form(
             step_id="detection",
             data_schema=self.add_suggested_values_to_schema(
@@ -281,8 +289,6 @@ class PrintSentinelOptionsFlow(OptionsFlowWithReload):
         errors: dict[str, str] = {}
         if user_input is not None:
             merged = {**self.config_entry.options, **self._pending, **user_input}
-            from .detection.setup import async_validate_detector
-
             error = await async_validate_detector(self.hass, self.config_entry, merged)
             if error is None:
                 return self._save({**self._pending, **user_input})
@@ -333,8 +339,6 @@ class PrintSentinelOptionsFlow(OptionsFlowWithReload):
                     errors[CONF_CONNECT_CAMERA] = "camera_required"
             if not errors:
                 if not self.config_entry.options.get(CONF_CONNECT_FINGERPRINT):
-                    from .prusa_connect import generate_fingerprint
-
                     user_input[CONF_CONNECT_FINGERPRINT] = generate_fingerprint()
                 return self._save(user_input)
         return self.async_show_form(

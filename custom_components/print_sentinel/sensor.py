@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -26,8 +27,11 @@ from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
 from .coordinator import PrintSentinelConfigEntry
-from .entity import PrintSentinelEntity
+from .detection.monitor import DetectionMonitor, MonitorState
+from .detection_entity import DetectionEntity
+from .entity import PrintSentinelEntity, device_info
 from .printers.base import PrinterSnapshot, PrinterState
+from .prusa_connect import PrusaConnectUploader
 
 PARALLEL_UPDATES = 0
 
@@ -181,18 +185,86 @@ SENSORS: tuple[PrinterSensorDescription, ...] = (
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class DetectionSensorDescription(SensorEntityDescription):
+    """Describes a failure-detection sensor."""
+
+    value_fn: Callable[[MonitorState], StateType | datetime]
+    attributes_fn: Callable[[MonitorState], dict[str, Any]] | None = None
+
+
+DETECTION_SENSORS: tuple[DetectionSensorDescription, ...] = (
+    DetectionSensorDescription(
+        key="failure_score",
+        translation_key="failure_score",
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=lambda m: m.last_verdict.failure_score if m.last_verdict else None,
+        attributes_fn=lambda m: {
+            "kind": m.last_verdict.kind.value if m.last_verdict else None,
+            "reason": m.last_verdict.reason if m.last_verdict else None,
+            "decision": m.decision.value,
+        },
+    ),
+    DetectionSensorDescription(
+        key="print_quality",
+        translation_key="print_quality",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda m: m.last_verdict.print_quality if m.last_verdict else None,
+    ),
+    DetectionSensorDescription(
+        key="last_check",
+        translation_key="last_check",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda m: m.last_check,
+    ),
+    DetectionSensorDescription(
+        key="ai_usage",
+        translation_key="ai_usage",
+        native_unit_of_measurement="calls",
+        state_class=SensorStateClass.TOTAL,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda m: m.usage_today.calls,
+        attributes_fn=lambda m: {
+            "calls_this_print": m.usage_print.calls,
+            "tokens_this_print": m.usage_print.tokens,
+            "tokens_today": m.usage_today.tokens,
+            "cost_this_print_usd": round(m.usage_print.cost_usd, 4),
+            "cost_today_usd": round(m.usage_today.cost_usd, 4),
+        },
+    ),
+)
+
+CONNECT_LAST_UPLOAD = SensorEntityDescription(
+    key="connect_last_upload",
+    translation_key="connect_last_upload",
+    device_class=SensorDeviceClass.TIMESTAMP,
+    entity_category=EntityCategory.DIAGNOSTIC,
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: PrintSentinelConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up the printer's sensors."""
-    coordinator = entry.runtime_data.coordinator
-    async_add_entities(
+    runtime = entry.runtime_data
+    coordinator = runtime.coordinator
+    entities: list[SensorEntity] = [
         PrinterSensor(coordinator, description)
         for description in SENSORS
         if description.exists_fn(coordinator.data)
-    )
+    ]
+    if runtime.monitor is not None:
+        entities.extend(
+            DetectionSensor(runtime.monitor, description)
+            for description in DETECTION_SENSORS
+        )
+    if runtime.connect_uploader is not None:
+        entities.append(ConnectUploadSensor(coordinator, runtime.connect_uploader))
+    async_add_entities(entities)
 
 
 class PrinterSensor(PrintSentinelEntity, SensorEntity):
@@ -204,3 +276,62 @@ class PrinterSensor(PrintSentinelEntity, SensorEntity):
     def native_value(self) -> StateType | datetime:
         """Return the value from the latest poll."""
         return self.entity_description.value_fn(self.coordinator.data)
+
+
+class DetectionSensor(DetectionEntity, SensorEntity):
+    """What the failure detection last saw."""
+
+    entity_description: DetectionSensorDescription
+
+    def __init__(
+        self, monitor: DetectionMonitor, description: DetectionSensorDescription
+    ) -> None:
+        """Initialise."""
+        super().__init__(monitor, description)
+
+    @property
+    def native_value(self) -> StateType | datetime:
+        """Return the value."""
+        return self.entity_description.value_fn(self.monitor.state)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Return details of the last verdict or usage."""
+        if self.entity_description.attributes_fn is None:
+            return None
+        return self.entity_description.attributes_fn(self.monitor.state)
+
+
+class ConnectUploadSensor(SensorEntity):
+    """When a snapshot last reached Prusa Connect."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+    entity_description = CONNECT_LAST_UPLOAD
+
+    def __init__(self, coordinator: Any, uploader: PrusaConnectUploader) -> None:
+        """Initialise."""
+        identity = coordinator.identity
+        self._uploader = uploader
+        self._attr_unique_id = f"{identity.unique_id}_{CONNECT_LAST_UPLOAD.key}"
+        self._attr_device_info = device_info(identity)
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the uploader."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            self._uploader.async_add_listener(self.async_write_ha_state)
+        )
+
+    @property
+    def native_value(self) -> datetime | None:
+        """Return the time of the last successful upload."""
+        return self._uploader.last_success
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Return the upload count and the last error."""
+        return {
+            "uploads": self._uploader.uploads,
+            "last_error": self._uploader.last_error,
+        }

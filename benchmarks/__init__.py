@@ -1,0 +1,1 @@
+"""Benchmarks: replay scripted prints through the detection pipeline."""

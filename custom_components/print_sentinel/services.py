@@ -1,0 +1,162 @@
+"""Services: run a vision check now, and reset failure detection."""
+
+from __future__ import annotations
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import config_validation as cv, device_registry as dr
+import probatio as vol
+
+from .const import DETECTOR_NONE, DETECTORS, DOMAIN
+from .coordinator import PrintSentinelConfigEntry
+from .detection.monitor import async_check_once
+from .detection.setup import DetectorNotConfigured, build_detector
+from .detection.verdict import DetectorAuthError, DetectorError
+
+ATTR_DEVICE_ID = "device_id"
+ATTR_CAMERA = "camera_entity_id"
+ATTR_DETECTOR = "detector"
+ATTR_FRAME_COUNT = "frame_count"
+
+SERVICE_VISION_CHECK = "vision_check"
+SERVICE_RESET_DETECTION = "reset_detection"
+
+VISION_CHECK_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_DEVICE_ID): cv.string,
+        vol.Optional(ATTR_CAMERA): cv.entity_domain("camera"),
+        vol.Optional(ATTR_DETECTOR): vol.In(
+            [d for d in DETECTORS if d != DETECTOR_NONE]
+        ),
+        vol.Optional(ATTR_FRAME_COUNT): vol.All(
+            vol.Coerce(int), vol.Range(min=1, max=6)
+        ),
+    }
+)
+RESET_SCHEMA = vol.Schema({vol.Required(ATTR_DEVICE_ID): cv.string})
+
+
+def _entry_for_device(hass: HomeAssistant, device_id: str) -> PrintSentinelConfigEntry:
+    device = dr.async_get(hass).async_get(device_id)
+    if device is None:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="device_not_found",
+            translation_placeholders={"device_id": device_id},
+        )
+    for entry_id in device.config_entries:
+        entry = hass.config_entries.async_get_entry(entry_id)
+        if entry is not None and entry.domain == DOMAIN:
+            if entry.state is not ConfigEntryState.LOADED:
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN,
+                    translation_key="printer_not_loaded",
+                    translation_placeholders={"printer": entry.title},
+                )
+            return entry
+    raise ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="device_not_found",
+        translation_placeholders={"device_id": device_id},
+    )
+
+
+async def _async_vision_check(call: ServiceCall) -> ServiceResponse:
+    hass = call.hass
+    entry = _entry_for_device(hass, call.data[ATTR_DEVICE_ID])
+    monitor = entry.runtime_data.monitor
+    camera: str | None = call.data.get(ATTR_CAMERA)
+    if camera is not None and hass.states.get(camera) is None:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="camera_not_found",
+            translation_placeholders={"entity_id": camera},
+        )
+    camera = camera or (monitor.settings.camera_entity_id if monitor else None)
+    if camera is None:
+        camera = entry.runtime_data.extra.get("camera_entity_id")
+    override = call.data.get(ATTR_DETECTOR)
+    detector = None
+    if override is not None:
+        try:
+            detector = build_detector(
+                hass, entry, entry.options, camera or "", override
+            )
+        except DetectorNotConfigured as err:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="detector_not_configured",
+                translation_placeholders={"detector": override},
+            ) from err
+    elif monitor is None:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="detection_off",
+            translation_placeholders={"printer": entry.title},
+        )
+    if not camera:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="no_camera"
+        )
+    try:
+        if monitor is not None:
+            result = await monitor.async_vision_check(
+                camera_entity_id=camera,
+                detector=detector,
+                frame_count=call.data.get(ATTR_FRAME_COUNT),
+            )
+        else:
+            assert detector is not None
+            result = await async_check_once(hass, camera, detector)
+    except DetectorAuthError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="detector_auth",
+            translation_placeholders={"reason": err.error_type},
+        ) from err
+    except DetectorError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="detector_failed",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    except (HomeAssistantError, ValueError) as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="camera_failed",
+            translation_placeholders={"entity_id": camera, "error": str(err)},
+        ) from err
+    return result
+
+
+async def _async_reset_detection(call: ServiceCall) -> None:
+    entry = _entry_for_device(call.hass, call.data[ATTR_DEVICE_ID])
+    if (monitor := entry.runtime_data.monitor) is None:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="detection_off",
+            translation_placeholders={"printer": entry.title},
+        )
+    monitor.async_reset()
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the integration's services."""
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_VISION_CHECK,
+        _async_vision_check,
+        schema=VISION_CHECK_SCHEMA,
+        supports_response=SupportsResponse.ONLY,
+    )
+    hass.services.async_register(
+        DOMAIN, SERVICE_RESET_DETECTION, _async_reset_detection, schema=RESET_SCHEMA
+    )

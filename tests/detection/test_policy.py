@@ -1,0 +1,814 @@
+"""Tests for the decision policies."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+import json
+from typing import cast
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+import pytest
+
+from custom_components.print_sentinel.detection.policy import (
+    NO_VERDICT,
+    POLICIES,
+    SENSITIVITIES,
+    SENTINEL_TUNING,
+    Decision,
+    NoVerdict,
+    ObicoCore,
+    Observation,
+    Policy,
+    PolicyState,
+    SentinelCore,
+    SentinelPolicy,
+    SentinelTuning,
+    make_policy,
+    policy_state_as_dict,
+)
+from custom_components.print_sentinel.detection.verdict import (
+    DetectorRateLimited,
+    FailureKind,
+    Verdict,
+)
+
+PROPERTY_SETTINGS = settings(
+    max_examples=60,
+    deadline=None,
+    # The autouse Home Assistant fixture is irrelevant to these pure functions.
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+
+
+def verdict(
+    score: float,
+    *,
+    warning: bool = False,
+    pause: bool = False,
+    kind: FailureKind | None = None,
+) -> Verdict:
+    """Build a verdict as a detector would return it."""
+    if kind is None:
+        kind = FailureKind.SPAGHETTI if score >= 50 else FailureKind.NONE
+    return Verdict(
+        failure_score=score,
+        print_quality=None,
+        warning=warning,
+        pause=pause,
+        kind=kind,
+        reason="test",
+        detector="test",
+        latency_ms=1.0,
+    )
+
+
+def run(
+    policy: Policy, state: PolicyState, steps: Iterable[tuple[float, Observation]]
+) -> tuple[PolicyState, list[Decision]]:
+    """Feed timed observations through a policy; return the state and decisions."""
+    decisions: list[Decision] = []
+    for now, observation in steps:
+        state, decision = policy.step(state, observation, now)
+        decisions.append(decision)
+    return state, decisions
+
+
+def every(
+    interval: float, observations: Sequence[Observation], start: float = 0.0
+) -> list[tuple[float, Observation]]:
+    """Space observations `interval` seconds apart, the first at start + interval."""
+    return [(start + interval * (i + 1), obs) for i, obs in enumerate(observations)]
+
+
+def scores(*values: float | None) -> list[Observation]:
+    """Verdicts with these failure scores (None for an errored check)."""
+    return [NO_VERDICT if v is None else verdict(v) for v in values]
+
+
+# --- strategies ----------------------------------------------------------------
+
+observations = st.one_of(
+    st.builds(
+        verdict,
+        st.floats(min_value=0, max_value=100),
+        warning=st.booleans(),
+        pause=st.booleans(),
+    ),
+    st.just(NO_VERDICT),
+)
+policy_names = st.sampled_from(POLICIES)
+sensitivities = st.sampled_from(SENSITIVITIES)
+
+
+@st.composite
+def timed_stream(
+    draw: st.DrawFn,
+    items: st.SearchStrategy[Observation] = observations,
+    min_interval: float = 0.0,
+    max_interval: float = 900.0,
+    max_size: int = 60,
+) -> list[tuple[float, Observation]]:
+    """Observations at increasing, irregular times starting after t=0."""
+    stream = draw(st.lists(items, max_size=max_size))
+    now = 0.0
+    out: list[tuple[float, Observation]] = []
+    for obs in stream:
+        now += draw(st.floats(min_value=min_interval, max_value=max_interval))
+        out.append((now, obs))
+    return out
+
+
+# --- the registry ----------------------------------------------------------------
+
+
+def test_policies_list_the_default_first() -> None:
+    assert POLICIES[0] == "sentinel"
+    assert set(POLICIES) == {"sentinel", "two_yes", "printwatch", "gadget", "obico"}
+    for name in POLICIES:
+        policy = make_policy(name)
+        assert policy.name == name
+        assert policy.sensitivity == "medium"
+        assert policy.resume_grace == 300
+
+
+def test_make_policy_rejects_unknown_names_and_settings() -> None:
+    with pytest.raises(ValueError, match="policy"):
+        make_policy("magic")
+    with pytest.raises(ValueError, match="sensitivity"):
+        make_policy("sentinel", sensitivity="paranoid")
+    with pytest.raises(ValueError, match="grace"):
+        make_policy("sentinel", resume_grace=-1)
+
+
+def test_a_state_of_another_policy_is_refused() -> None:
+    state = make_policy("two_yes").initial_state()
+    with pytest.raises(TypeError):
+        make_policy("sentinel").step(state, verdict(0), 1.0)
+    with pytest.raises(TypeError):
+        make_policy("obico").on_resume(state, 1.0)
+
+
+def test_decision_levels_order_severity() -> None:
+    assert Decision.OK.level < Decision.WARNING.level < Decision.FAILURE.level
+
+
+def test_no_verdict_names_the_error() -> None:
+    assert NoVerdict.from_error(DetectorRateLimited("slow down")).reason == (
+        "DetectorRateLimited"
+    )
+
+
+def test_state_as_dict_is_json_friendly() -> None:
+    policy = make_policy("sentinel")
+    state, _ = run(
+        policy,
+        policy.on_new_print(0),
+        every(20, scores(10, 90, None), start=300),
+    )
+    data = policy_state_as_dict(state)
+    assert json.loads(json.dumps(data)) == data
+    assert data["policy"] == "sentinel"
+    assert data["decision"] == state.decision.value
+    assert data["errors"] == 1
+    core = cast(dict[str, object], data["core"])
+    assert core["kind"] == "spaghetti"
+    assert core["bad_streak"] == 1
+
+
+# --- two_yes ---------------------------------------------------------------------
+
+
+def test_two_yes_warns_on_one_yes_and_fails_on_two_in_a_row() -> None:
+    policy = make_policy("two_yes")
+    _, decisions = run(policy, policy.on_new_print(0), every(200, scores(10, 50, 80)))
+    assert decisions == [Decision.OK, Decision.WARNING, Decision.FAILURE]
+
+
+def test_two_yes_needs_the_yes_answers_consecutive() -> None:
+    policy = make_policy("two_yes")
+    _, decisions = run(
+        policy, policy.on_new_print(0), every(200, scores(90, 49.9, 90, 10, 90))
+    )
+    assert Decision.FAILURE not in decisions
+    assert decisions[1] is Decision.OK
+
+
+def test_two_yes_errors_hold_the_streak() -> None:
+    policy = make_policy("two_yes")
+    _, decisions = run(policy, policy.on_new_print(0), every(200, scores(90, None, 90)))
+    assert decisions == [Decision.WARNING, Decision.WARNING, Decision.FAILURE]
+
+
+# --- printwatch ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("positives", "expected"),
+    [
+        (9, Decision.OK),  # 56 %
+        (10, Decision.WARNING),  # 62.5 %
+        (12, Decision.WARNING),  # 75 %
+        (13, Decision.FAILURE),  # 81 %
+        (16, Decision.FAILURE),
+    ],
+)
+def test_printwatch_acts_on_the_share_of_positives_in_16(
+    positives: int, expected: Decision
+) -> None:
+    policy = make_policy("printwatch")
+    stream = scores(*([10.0] * (16 - positives) + [75.0] * positives))
+    _, decisions = run(policy, policy.on_new_print(0), every(10, stream))
+    assert decisions[-1] is expected
+
+
+def test_printwatch_waits_for_a_full_buffer() -> None:
+    policy = make_policy("printwatch")
+    _, decisions = run(policy, policy.on_new_print(0), every(10, scores(*[95.0] * 16)))
+    assert decisions[:15] == [Decision.OK] * 15
+    assert decisions[15] is Decision.FAILURE
+
+
+def test_printwatch_errors_do_not_fill_the_buffer() -> None:
+    policy = make_policy("printwatch")
+    stream = scores(*[95.0] * 15) + [NO_VERDICT] * 5
+    state, decisions = run(policy, policy.on_new_print(0), every(10, stream))
+    assert Decision.FAILURE not in decisions
+    _, decision = policy.step(state, verdict(95), 500)
+    assert decision is Decision.FAILURE
+
+
+def test_printwatch_buffer_slides() -> None:
+    policy = make_policy("printwatch")
+    stream = scores(*([95.0] * 12 + [5.0] * 4 + [5.0] * 4))
+    _, decisions = run(policy, policy.on_new_print(0), every(10, stream))
+    assert decisions[15] is Decision.WARNING  # 12/16
+    assert decisions[-1] is Decision.OK  # 8/16
+
+
+# --- gadget ----------------------------------------------------------------------
+
+
+def test_gadget_follows_the_detectors_suggestions() -> None:
+    policy = make_policy("gadget")
+    stream: list[Observation] = [
+        verdict(90),  # a high score alone is not a suggestion
+        verdict(40, warning=True),
+        verdict(20),
+        verdict(60, warning=True, pause=True),
+    ]
+    _, decisions = run(policy, policy.on_new_print(0), every(60, stream))
+    assert decisions == [Decision.OK, Decision.WARNING, Decision.OK, Decision.FAILURE]
+
+
+# --- obico -----------------------------------------------------------------------
+
+
+@dataclass
+class _ObicoReference:
+    """Obico's `PrinterPrediction` and functions, transcribed from the source."""
+
+    current_frame_num: int = 0
+    lifetime_frame_num: int = 0
+    ewm_mean: float = 0.0
+    rolling_mean_short: float = 0.0
+    rolling_mean_long: float = 0.0
+
+    def update(self, p: float) -> None:
+        def next_rolling_mean(p: float, mean: float, count: int, win: int) -> float:
+            return mean + (p - mean) / float(win if win <= count else count + 1)
+
+        alpha = 2 / (12 + 1)
+        self.current_frame_num += 1
+        self.lifetime_frame_num += 1
+        self.ewm_mean = p * alpha + self.ewm_mean * (1 - alpha)
+        self.rolling_mean_short = next_rolling_mean(
+            p, self.rolling_mean_short, self.current_frame_num, 310
+        )
+        self.rolling_mean_long = next_rolling_mean(
+            p, self.rolling_mean_long, self.lifetime_frame_num, 7200
+        )
+
+    def is_failing(self, sensitivity: float, escalating_factor: float = 1) -> bool:
+        if self.current_frame_num < 30:
+            return False
+        adjusted = (
+            (self.ewm_mean - self.rolling_mean_long) * sensitivity / escalating_factor
+        )
+        if adjusted < 0.38:
+            return False
+        if adjusted > 0.78:
+            return True
+        return adjusted > (self.rolling_mean_short - self.rolling_mean_long) * 3.8
+
+
+@PROPERTY_SETTINGS
+@given(
+    sensitivity=sensitivities,
+    history=st.lists(st.floats(min_value=0, max_value=1), max_size=40),
+    stream=st.lists(st.floats(min_value=0, max_value=1), min_size=1, max_size=120),
+)
+def test_obico_matches_the_published_rule(
+    sensitivity: str, history: list[float], stream: list[float]
+) -> None:
+    reference = _ObicoReference()
+    policy = make_policy("obico", sensitivity=sensitivity)
+    state = policy.on_new_print(0)
+    for i, p in enumerate(history):
+        reference.update(p)
+        state, _ = policy.step(state, verdict(p * 100), i + 1.0)
+    # a new print keeps the printer's lifetime frame count and long mean
+    reference.current_frame_num = 0
+    reference.ewm_mean = reference.rolling_mean_short = 0.0
+    state = policy.on_new_print(1000, previous=state)
+    detective = {"low": 0.8, "medium": 1.0, "high": 1.2}[sensitivity]
+    for i, p in enumerate(stream):
+        reference.update(p)
+        state, decision = policy.step(state, verdict(p * 100), 1000 + i + 1.0)
+        if reference.is_failing(detective, 1.75):
+            expected = Decision.FAILURE
+        elif reference.is_failing(detective):
+            expected = Decision.WARNING
+        else:
+            expected = Decision.OK
+        assert decision is expected
+        if decision is Decision.FAILURE:
+            break
+        core = state.core
+        assert isinstance(core, ObicoCore)
+        assert core.ewm_mean == pytest.approx(reference.ewm_mean)
+        assert core.rolling_mean_long == pytest.approx(reference.rolling_mean_long)
+
+
+def obico_printer(policy: Policy, start: float = 10_000) -> PolicyState:
+    """A new print on a printer with 400 clean frames of history."""
+    state, _ = run(policy, policy.on_new_print(0), every(20, scores(*[5.0] * 400)))
+    return policy.on_new_print(start, previous=state)
+
+
+def test_obico_ignores_the_first_30_frames() -> None:
+    policy = make_policy("obico")
+    state = obico_printer(policy)
+    _, decisions = run(policy, state, every(20, scores(*[100.0] * 40), start=10_000))
+    assert decisions[:29] == [Decision.OK] * 29
+    assert decisions[29] is not Decision.OK
+
+
+def test_obico_warns_before_it_pauses_at_175x_the_alert_level() -> None:
+    policy = make_policy("obico")
+    stream = scores(*[5.0] * 150, *[90.0] * 40)
+    _, decisions = run(policy, obico_printer(policy), every(20, stream, start=10_000))
+    first_warning = decisions.index(Decision.WARNING)
+    first_failure = decisions.index(Decision.FAILURE)
+    assert 150 < first_warning < first_failure
+
+
+def test_obico_sensitivity_scales_the_level() -> None:
+    def first_alert(sensitivity: str) -> int:
+        policy = make_policy("obico", sensitivity=sensitivity)
+        stream = scores(*[5.0] * 60, *[70.0] * 40)
+        _, decisions = run(
+            policy, obico_printer(policy), every(20, stream, start=10_000)
+        )
+        return next(i for i, d in enumerate(decisions) if d is not Decision.OK)
+
+    assert first_alert("high") < first_alert("medium") < first_alert("low")
+
+
+def test_obico_without_history_cancels_a_failure_from_the_start() -> None:
+    # Without printer history the long mean is the print's own mean: a print that
+    # looks failed from its first frame never stands out (a faithful quirk).
+    policy = make_policy("obico")
+    _, decisions = run(policy, policy.on_new_print(0), every(20, scores(*[95.0] * 60)))
+    assert Decision.FAILURE not in decisions
+
+
+# --- sentinel --------------------------------------------------------------------
+
+
+def test_sentinel_ignores_a_single_bad_frame_even_with_a_pause_suggestion() -> None:
+    policy = make_policy("sentinel", sensitivity="high")
+    stream = [verdict(10), verdict(100, warning=True, pause=True), verdict(10)]
+    _, decisions = run(policy, policy.on_new_print(0), every(20, stream, start=300))
+    assert Decision.FAILURE not in decisions
+    assert decisions[1] is Decision.WARNING
+
+
+@pytest.mark.parametrize(
+    ("sensitivity", "bad_checks"), [("high", 2), ("medium", 3), ("low", 4)]
+)
+def test_sentinel_fails_a_clear_failure_within_a_minute(
+    sensitivity: str, bad_checks: int
+) -> None:
+    policy = make_policy("sentinel", sensitivity=sensitivity)
+    stream = scores(*[10.0] * 20, *[85.0] * 5)
+    _, decisions = run(policy, policy.on_new_print(0), every(20, stream, start=200))
+    assert decisions[:20] == [Decision.OK] * 20
+    assert decisions.index(Decision.FAILURE) == 20 + bad_checks - 1
+
+
+def test_sentinel_does_not_pause_for_a_passing_obstruction() -> None:
+    # A hand in view for two snapshots: the detector, weighing its last three
+    # frames, says lukewarm, bad, still fairly bad, fine.
+    policy = make_policy("sentinel")
+    stream = scores(*[10.0] * 10, 62, 90, 69, 15, 10)
+    _, decisions = run(policy, policy.on_new_print(0), every(20, stream, start=200))
+    assert Decision.FAILURE not in decisions
+    assert Decision.WARNING in decisions
+
+
+def test_sentinel_pauses_a_failure_that_keeps_looking_bad() -> None:
+    # A sudden failure through the same three-frame detector: lukewarm, bad, worse.
+    policy = make_policy("sentinel")
+    stream = scores(*[10.0] * 10, 47, 74, 87)
+    _, decisions = run(policy, policy.on_new_print(0), every(20, stream, start=200))
+    assert decisions[-1] is Decision.FAILURE
+    assert Decision.FAILURE not in decisions[:-1]
+
+
+def test_sentinel_takes_pause_suggestions_as_evidence() -> None:
+    policy = make_policy("sentinel")
+    moderate = [verdict(40, warning=True, pause=True)] * 3
+    _, decisions = run(policy, policy.on_new_print(0), every(20, moderate, start=200))
+    assert decisions[-1] is Decision.FAILURE
+    # the same scores without the suggestion are not enough
+    _, decisions = run(
+        policy, policy.on_new_print(0), every(20, scores(40, 40, 40, 40), start=200)
+    )
+    assert Decision.FAILURE not in decisions
+
+
+def test_sentinel_quiet_period_ignores_the_start_of_a_print() -> None:
+    policy = make_policy("sentinel")
+    quiet = SENTINEL_TUNING["medium"].quiet_period
+    state, decisions = run(
+        policy, policy.on_new_print(0), every(20, scores(*[95.0] * 5))
+    )
+    assert quiet >= 100
+    assert decisions == [Decision.OK] * 5
+    assert state.ignored == 5
+    _, decisions = run(policy, state, every(20, scores(95, 95, 95), start=quiet))
+    assert decisions[-1] is Decision.FAILURE
+
+
+def test_sentinel_without_a_known_start_has_no_quiet_period() -> None:
+    policy = make_policy("sentinel")
+    _, decisions = run(policy, policy.initial_state(), every(20, scores(95, 95, 95)))
+    assert decisions[-1] is Decision.FAILURE
+
+
+def test_sentinel_confirmations_must_span_time() -> None:
+    policy = make_policy("sentinel")
+    span = SENTINEL_TUNING["medium"].confirm_span
+    # four bad verdicts within a few seconds: not yet
+    state, decisions = run(
+        policy, policy.initial_state(), every(1, scores(95, 95, 95, 95), start=1000)
+    )
+    assert Decision.FAILURE not in decisions
+    _, decision = policy.step(state, verdict(95), 1001 + span)
+    assert decision is Decision.FAILURE
+
+
+def test_sentinel_smoothing_weighs_verdicts_by_time() -> None:
+    policy = make_policy("sentinel")
+    state = policy.initial_state()
+    state, _ = policy.step(state, verdict(0), 0)
+    quick, _ = policy.step(state, verdict(100), 2)
+    slow, _ = policy.step(state, verdict(100), 200)
+    quick_core, slow_core = quick.core, slow.core
+    assert isinstance(quick_core, SentinelCore)
+    assert isinstance(slow_core, SentinelCore)
+    assert quick_core.smoothed < 10
+    assert slow_core.smoothed > 99
+
+
+def test_sentinel_works_at_the_original_scripts_slow_interval() -> None:
+    policy = make_policy("sentinel")
+    _, decisions = run(
+        policy, policy.on_new_print(0), every(200, scores(10, 10, 80, 80))
+    )
+    assert decisions == [Decision.OK, Decision.OK, Decision.WARNING, Decision.FAILURE]
+
+
+def test_sentinel_warning_has_hysteresis() -> None:
+    tuning = SentinelTuning(
+        tau=1e-6,  # no smoothing: the smoothed score is the latest score
+        bad_score=90,
+        confirm=2,
+        confirm_span=0,
+        fail_on=90,
+        latest_on=90,
+        warn_on=50,
+        warn_off=30,
+        quiet_period=0,
+    )
+    policy = SentinelPolicy(sensitivity="medium", resume_grace=300, tuning=tuning)
+    _, decisions = run(
+        policy, policy.initial_state(), every(20, scores(40, 55, 40, 31, 29, 40))
+    )
+    assert decisions == [
+        Decision.OK,
+        Decision.WARNING,
+        Decision.WARNING,
+        Decision.WARNING,
+        Decision.OK,
+        Decision.OK,
+    ]
+
+
+def test_sentinel_rejects_a_single_frame_confirmation() -> None:
+    tuning = SentinelTuning(
+        tau=30,
+        bad_score=50,
+        confirm=1,
+        confirm_span=0,
+        fail_on=50,
+        latest_on=50,
+        warn_on=40,
+        warn_off=30,
+        quiet_period=0,
+    )
+    with pytest.raises(ValueError, match="two"):
+        SentinelPolicy(sensitivity="medium", resume_grace=300, tuning=tuning)
+
+
+def test_sentinel_warning_goes_stale_during_an_outage() -> None:
+    policy = make_policy("sentinel")
+    stale = SENTINEL_TUNING["medium"].stale_after
+    state, decisions = run(policy, policy.initial_state(), every(20, scores(95)))
+    assert decisions == [Decision.WARNING]
+    state, decision = policy.step(state, NO_VERDICT, 20 + stale / 2)
+    assert decision is Decision.WARNING
+    state, decision = policy.step(state, NO_VERDICT, 20 + stale)
+    assert decision is Decision.OK
+    # the evidence is held, so the next bad verdict still confirms
+    _, decision = policy.step(state, verdict(95), 40 + stale)
+    assert decision is Decision.FAILURE
+
+
+# --- shared behaviour ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", POLICIES)
+def test_failure_latches_until_a_new_print(name: str) -> None:
+    policy = make_policy(name)
+    # obico needs printer history and a good start to see a failure at all
+    state = obico_printer(policy, 2000) if name == "obico" else policy.on_new_print(0)
+    bad = [verdict(5)] * 150 + [verdict(100, warning=True, pause=True)] * 40
+    state, decisions = run(policy, state, every(20, bad, start=2000))
+    assert Decision.FAILURE in decisions
+    first = decisions.index(Decision.FAILURE)
+    failed_at = state.failed_at
+    good = [verdict(0)] * 20
+    state, decisions = run(policy, state, every(20, good, start=6000))
+    assert decisions == [Decision.FAILURE] * 20
+    assert state.failed_at == failed_at == 2000 + 20 * (first + 1)
+    state = policy.on_new_print(7000, previous=state)
+    assert state.decision is Decision.OK
+    assert not state.latched
+    _, decision = policy.step(state, verdict(0), 7020)
+    assert decision is Decision.OK
+
+
+@pytest.mark.parametrize("name", POLICIES)
+def test_resume_grace_suppresses_then_restarts_clean(name: str) -> None:
+    policy = make_policy(name, resume_grace=300)
+    state = policy.on_new_print(0)
+    bad = [verdict(100, warning=True, pause=True)] * 60
+    state, decisions = run(policy, state, every(20, bad))
+    if name != "obico":  # obico never fails a print failed from its start
+        assert state.latched
+    state = policy.on_resume(state, 1300)
+    assert state.decision is Decision.OK
+    state, decisions = run(policy, state, every(20, bad[:14], start=1300))
+    assert decisions == [Decision.OK] * 14
+    assert state.grace_until == 1600
+    # after the grace: a single bad verdict is judged from a clean state
+    _, decision = policy.step(state, verdict(100, warning=True, pause=True), 1600)
+    expected = policy.step(policy.initial_state(), bad[0], 1600)[1]
+    assert decision is expected
+
+
+def test_resume_with_zero_grace_restarts_at_once() -> None:
+    policy = make_policy("two_yes", resume_grace=0)
+    state, _ = run(policy, policy.on_new_print(0), every(20, scores(90, 90)))
+    state = policy.on_resume(state, 100)
+    assert state.grace_until is None
+    _, decisions = run(policy, state, every(20, scores(90, 90), start=100))
+    assert decisions == [Decision.WARNING, Decision.FAILURE]
+
+
+@pytest.mark.parametrize("name", POLICIES)
+def test_time_running_backwards_is_clamped(name: str) -> None:
+    policy = make_policy(name)
+    state = policy.initial_state()
+    state, _ = policy.step(state, verdict(10), 1000)
+    state, _ = policy.step(state, verdict(90), 500)
+    assert state.last_seen == 1000
+    assert state.last_verdict_at == 1000
+
+
+# --- properties ------------------------------------------------------------------
+
+
+@PROPERTY_SETTINGS
+@given(name=policy_names, sensitivity=sensitivities, stream=timed_stream())
+def test_errors_never_raise_the_decision_or_move_the_evidence(
+    name: str, sensitivity: str, stream: list[tuple[float, Observation]]
+) -> None:
+    policy = make_policy(name, sensitivity=sensitivity)
+    state = policy.on_new_print(0)
+    previous = Decision.OK
+    for now, observation in stream:
+        new_state, decision = policy.step(state, observation, now)
+        if isinstance(observation, NoVerdict):
+            assert decision.level <= previous.level
+            assert new_state.core == state.core
+        state, previous = new_state, decision
+
+
+good_verdicts = st.builds(
+    verdict, st.floats(min_value=0, max_value=29.9), warning=st.booleans()
+)
+spikes = st.builds(
+    verdict,
+    st.floats(min_value=30, max_value=100),
+    warning=st.booleans(),
+    pause=st.booleans(),
+)
+
+
+@st.composite
+def good_stream_with_isolated_spikes(draw: st.DrawFn) -> list[Observation]:
+    """Good verdicts; a spike never follows a spike (errors may come between)."""
+    out: list[Observation] = []
+    last_was_spike = False
+    for _ in range(draw(st.integers(min_value=1, max_value=80))):
+        choice = draw(st.sampled_from(["good", "good", "good", "spike", "error"]))
+        if choice == "error":
+            out.append(NO_VERDICT)
+        elif choice == "spike" and not last_was_spike:
+            out.append(draw(spikes))
+            last_was_spike = True
+        else:
+            out.append(draw(good_verdicts))
+            last_was_spike = False
+    return out
+
+
+@PROPERTY_SETTINGS
+@given(
+    sensitivity=sensitivities,
+    stream=good_stream_with_isolated_spikes(),
+    intervals=st.lists(st.floats(min_value=0.5, max_value=900), min_size=80),
+)
+def test_sentinel_never_fails_a_good_print_with_isolated_spikes(
+    sensitivity: str, stream: list[Observation], intervals: list[float]
+) -> None:
+    policy = make_policy("sentinel", sensitivity=sensitivity)
+    times = [sum(intervals[: i + 1]) for i in range(len(stream))]
+    _, decisions = run(policy, policy.on_new_print(0), zip(times, stream, strict=True))
+    assert Decision.FAILURE not in decisions
+
+
+@PROPERTY_SETTINGS
+@given(
+    sensitivity=sensitivities,
+    prefix=timed_stream(items=good_verdicts, min_interval=5, max_interval=60),
+    bad=timed_stream(
+        items=st.one_of(
+            st.builds(
+                verdict,
+                st.floats(min_value=80, max_value=100),
+                warning=st.booleans(),
+                pause=st.booleans(),
+            ),
+            st.just(NO_VERDICT),
+        ),
+        min_interval=5,
+        max_interval=60,
+        max_size=40,
+    ),
+)
+def test_sentinel_fails_a_sustained_bad_stream_within_12_verdicts(
+    sensitivity: str,
+    prefix: list[tuple[float, Observation]],
+    bad: list[tuple[float, Observation]],
+) -> None:
+    policy = make_policy("sentinel", sensitivity=sensitivity)
+    start = SENTINEL_TUNING[sensitivity].quiet_period
+    state = policy.on_new_print(0)
+    state, decisions = run(policy, state, [(start + t, v) for t, v in prefix])
+    assert Decision.FAILURE not in decisions
+    offset = start + (prefix[-1][0] if prefix else 0.0)
+    verdicts = 0
+    for t, observation in bad:
+        state, decision = policy.step(state, observation, offset + t)
+        verdicts += not isinstance(observation, NoVerdict)
+        if decision is Decision.FAILURE:
+            break
+    else:
+        assert verdicts < 12
+        return
+    assert 2 <= verdicts <= 12
+
+
+@PROPERTY_SETTINGS
+@given(name=policy_names, sensitivity=sensitivities, stream=timed_stream())
+def test_failure_latches_for_any_stream(
+    name: str, sensitivity: str, stream: list[tuple[float, Observation]]
+) -> None:
+    policy = make_policy(name, sensitivity=sensitivity)
+    _, decisions = run(policy, policy.on_new_print(0), stream)
+    if Decision.FAILURE in decisions:
+        first = decisions.index(Decision.FAILURE)
+        assert set(decisions[first:]) == {Decision.FAILURE}
+
+
+@PROPERTY_SETTINGS
+@given(
+    name=policy_names,
+    sensitivity=sensitivities,
+    before=timed_stream(max_size=30),
+    after=timed_stream(max_size=30),
+)
+def test_new_print_forgets_the_last_print(
+    name: str,
+    sensitivity: str,
+    before: list[tuple[float, Observation]],
+    after: list[tuple[float, Observation]],
+) -> None:
+    policy = make_policy(name, sensitivity=sensitivity)
+    old, _ = run(policy, policy.on_new_print(0), before)
+    start = 100_000.0
+    shifted = [(start + t, obs) for t, obs in after]
+    carried, carried_decisions = run(
+        policy, policy.on_new_print(start, previous=old), shifted
+    )
+    fresh, fresh_decisions = run(policy, policy.on_new_print(start), shifted)
+    if name == "obico":
+        # only printer-level memory survives: the frame count of this print restarts
+        core = carried.core
+        assert isinstance(core, ObicoCore)
+        assert core.current_frame_num == sum(
+            not isinstance(obs, NoVerdict) for _, obs in after
+        )
+    else:
+        assert carried_decisions == fresh_decisions
+        assert carried == fresh
+
+
+@PROPERTY_SETTINGS
+@given(
+    name=st.sampled_from([p for p in POLICIES if p != "obico"]),
+    sensitivity=sensitivities,
+    grace=st.floats(min_value=1, max_value=900),
+    before=timed_stream(max_size=30, max_interval=60),
+    during=st.lists(observations, max_size=20),
+    after=timed_stream(max_size=30),
+)
+def test_resume_grace_suppresses_then_behaves_like_a_clean_start(
+    name: str,
+    sensitivity: str,
+    grace: float,
+    before: list[tuple[float, Observation]],
+    during: list[Observation],
+    after: list[tuple[float, Observation]],
+) -> None:
+    policy = make_policy(name, sensitivity=sensitivity, resume_grace=grace)
+    state, _ = run(policy, policy.on_new_print(0), before)
+    resumed_at = 2000.0  # after any quiet period
+    state = policy.on_resume(state, resumed_at)
+    times = [resumed_at + grace * i / (len(during) + 1) for i in range(len(during))]
+    state, decisions = run(policy, state, zip(times, during, strict=True))
+    assert set(decisions) <= {Decision.OK}
+    end = resumed_at + grace
+    shifted = [(end + t, obs) for t, obs in after]
+    _, resumed_decisions = run(policy, state, shifted)
+    _, clean_decisions = run(policy, policy.initial_state(), shifted)
+    assert resumed_decisions == clean_decisions
+
+
+@PROPERTY_SETTINGS
+@given(
+    name=policy_names,
+    sensitivity=sensitivities,
+    stream=st.lists(
+        st.tuples(st.floats(min_value=0, max_value=10_000), observations), max_size=50
+    ),
+)
+def test_irregular_and_backward_times_equal_their_running_maximum(
+    name: str, sensitivity: str, stream: list[tuple[float, Observation]]
+) -> None:
+    policy = make_policy(name, sensitivity=sensitivity)
+    state, decisions = run(policy, policy.initial_state(), stream)
+    running: list[tuple[float, Observation]] = []
+    latest = 0.0
+    for now, obs in stream:
+        latest = max(latest, now)
+        running.append((latest, obs))
+    monotonic_state, monotonic_decisions = run(policy, policy.initial_state(), running)
+    assert decisions == monotonic_decisions
+    assert state == monotonic_state
+    if isinstance(state.core, SentinelCore):
+        assert 0 <= state.core.smoothed <= 100
