@@ -64,7 +64,31 @@ class PrinterCamera(PrintSentinelEntity, Camera):
         """Return the newest image."""
         if self._snapshot_url:
             return await self._async_snapshot(self._snapshot_url)
+        try:
+            image = await self.coordinator.backend.async_get_camera_image()
+        except PrinterError as err:
+            self._report_failure(err)
+            return None
+        if image is not None:
+            self._report_recovery()
+            self.content_type = "image/jpeg"
+            return image
+        self.content_type = "image/png"
         return await self._async_thumbnail()
+
+    def _report_failure(self, err: object) -> None:
+        if not self._failing:
+            LOGGER.warning(
+                "Camera snapshot of %s failed: %s", self.coordinator.identity.name, err
+            )
+            self._failing = True
+
+    def _report_recovery(self) -> None:
+        if self._failing:
+            LOGGER.info(
+                "Camera snapshot of %s works again", self.coordinator.identity.name
+            )
+            self._failing = False
 
     async def _async_snapshot(self, url: str) -> bytes | None:
         session = async_get_clientsession(self.hass)
@@ -73,26 +97,12 @@ class PrinterCamera(PrintSentinelEntity, Camera):
                 response.raise_for_status()
                 data = await response.content.read(MAX_SNAPSHOT_BYTES + 1)
         except (TimeoutError, aiohttp.ClientError) as err:
-            if not self._failing:
-                LOGGER.warning(
-                    "Camera snapshot of %s failed: %s",
-                    self.coordinator.identity.name,
-                    err,
-                )
-                self._failing = True
+            self._report_failure(err)
             return None
         if len(data) > MAX_SNAPSHOT_BYTES:
-            if not self._failing:
-                LOGGER.warning(
-                    "Camera snapshot of %s is too large", self.coordinator.identity.name
-                )
-                self._failing = True
+            self._report_failure("the picture is too large")
             return None
-        if self._failing:
-            LOGGER.info(
-                "Camera snapshot of %s works again", self.coordinator.identity.name
-            )
-            self._failing = False
+        self._report_recovery()
         return data
 
     async def _async_thumbnail(self) -> bytes | None:

@@ -166,5 +166,8 @@ class PrinterBackend(Protocol):
     async def async_get_thumbnail(self) -> bytes | None:
         """Return the current job's thumbnail (PNG/JPEG), or None."""
 
+    async def async_get_camera_image(self) -> bytes | None:
+        """Return a JPEG from the printer's own camera, or None if it has none."""
+
     def diagnostics(self) -> dict[str, object]:
         """Return non-secret facts about the connection for diagnostics."""

@@ -335,6 +335,10 @@ class PrusaLinkBackend:
         except PrinterCommandUnsupported:
             return None
 
+    async def async_get_camera_image(self) -> bytes | None:
+        """Buddy-board PrusaLink has no camera API: use a snapshot URL instead."""
+        return None
+
     def diagnostics(self) -> dict[str, object]:
         """Return non-secret facts for diagnostics."""
         return {

@@ -535,6 +535,10 @@ class RepetierBackend:
             f"/printer/camjpg/{quote(self._slug, safe='')}", encoded=True
         ).with_query({"cam": str(cam)})
 
+    async def async_get_camera_image(self) -> bytes | None:
+        """Return a JPEG from the printer's first webcam, or None if it has none."""
+        return await self.async_get_snapshot(0)
+
     async def async_get_snapshot(self, cam: int = 0) -> bytes | None:
         """Return a JPEG from webcam `cam` through the server, or None if none."""
         if self._webcams is None:
