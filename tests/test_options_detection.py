@@ -1,0 +1,148 @@
+"""Choosing and checking a failure detector in the options."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.print_sentinel.const import (
+    CONF_AI_TASK_ENTITY,
+    CONF_DETECTOR,
+    CONF_GADGET_API_KEY,
+    CONF_GADGET_URL,
+    CONF_OPENAI_API_KEY,
+    CONF_OPENAI_BASE_URL,
+    CONF_OPENAI_MODEL,
+    CONF_PRINTWATCH_API_KEY,
+)
+from simulators.gadget import GadgetSimulator
+from simulators.openai_compat import OpenAISimulator
+
+KEY = "sk-options-Key-123"
+DETECTION = {
+    "detector": "openai",
+    "check_interval": 30,
+    "frame_count": 3,
+    "sensitivity": "medium",
+    "policy": "sentinel",
+    "failure_action": "pause",
+    "warning_action": "notify",
+    "resume_grace": 300,
+}
+
+
+@pytest.fixture
+async def vision(socket_enabled: None) -> AsyncGenerator[OpenAISimulator]:
+    sim = OpenAISimulator(KEY)
+    await sim.start()
+    yield sim
+    await sim.stop()
+
+
+async def _detector_form(
+    hass: HomeAssistant, entry: MockConfigEntry, detector: str
+) -> str:
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "detection"}
+    )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**DETECTION, CONF_DETECTOR: detector}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == f"detector_{detector}"
+    return result["flow_id"]
+
+
+async def test_openai_detector_is_checked_before_saving(
+    hass: HomeAssistant, vision: OpenAISimulator, init_integration: MockConfigEntry
+) -> None:
+    flow_id = await _detector_form(hass, init_integration, "openai")
+    form = {
+        CONF_OPENAI_API_KEY: "sk-wrong",
+        CONF_OPENAI_BASE_URL: vision.url,
+        CONF_OPENAI_MODEL: "gpt-4.1-nano",
+        "openai_image_detail": "low",
+    }
+    result = await hass.config_entries.options.async_configure(flow_id, form)
+    assert result["errors"] == {"base": "invalid_api_key"}
+    result = await hass.config_entries.options.async_configure(
+        flow_id, {**form, CONF_OPENAI_API_KEY: KEY, CONF_OPENAI_MODEL: "no-such-model"}
+    )
+    assert result["errors"] == {"base": "bad_response"}
+    result = await hass.config_entries.options.async_configure(
+        flow_id,
+        {
+            **form,
+            CONF_OPENAI_API_KEY: KEY,
+            CONF_OPENAI_BASE_URL: "http://127.0.0.1:9/v1",
+        },
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+    result = await hass.config_entries.options.async_configure(
+        flow_id, {**form, CONF_OPENAI_API_KEY: KEY}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert init_integration.options[CONF_DETECTOR] == "openai"
+    assert init_integration.options[CONF_OPENAI_API_KEY] == KEY
+    # the entry reloaded with detection: its entities exist now
+    assert hass.states.get("switch.prusa_mk4s_failure_detection") is not None
+
+
+async def test_gadget_detector_key_is_checked(
+    hass: HomeAssistant, socket_enabled: None, init_integration: MockConfigEntry
+) -> None:
+    gadget = GadgetSimulator(api_key="oe-key")
+    await gadget.start()
+    try:
+        hass.config_entries.async_update_entry(
+            init_integration, options={CONF_GADGET_URL: gadget.url}
+        )
+        await hass.async_block_till_done()
+        flow_id = await _detector_form(hass, init_integration, "gadget")
+        form = {"gadget_warning_level": 3, "gadget_pause_level": 2}
+        result = await hass.config_entries.options.async_configure(
+            flow_id, {**form, CONF_GADGET_API_KEY: "bad"}
+        )
+        assert result["errors"] == {"base": "invalid_api_key"}
+        result = await hass.config_entries.options.async_configure(
+            flow_id, {**form, CONF_GADGET_API_KEY: "oe-key"}
+        )
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        await hass.async_block_till_done()
+        assert init_integration.options["gadget_pause_level"] == 2
+    finally:
+        await gadget.stop()
+
+
+async def test_ai_task_entity_must_exist(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    flow_id = await _detector_form(hass, init_integration, "ai_task")
+    result = await hass.config_entries.options.async_configure(
+        flow_id, {CONF_AI_TASK_ENTITY: "ai_task.missing"}
+    )
+    assert result["errors"] == {"base": "entity_not_found"}
+    hass.states.async_set("ai_task.assistant", "unknown")
+    result = await hass.config_entries.options.async_configure(
+        flow_id, {CONF_AI_TASK_ENTITY: "ai_task.assistant"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_printwatch_key_is_saved(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    flow_id = await _detector_form(hass, init_integration, "printwatch")
+    result = await hass.config_entries.options.async_configure(
+        flow_id, {CONF_PRINTWATCH_API_KEY: "pw-key"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert init_integration.options[CONF_PRINTWATCH_API_KEY] == "pw-key"
+    assert hass.states.get("binary_sensor.prusa_mk4s_failure_detected") is not None
