@@ -189,6 +189,10 @@ class PrintSentinelConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Ask for the new password."""
         entry = self._get_reauth_entry()
+        if entry.data.get(CONF_PRINTER_TYPE) != PRINTER_TYPE_PRUSALINK:
+            from .repetier_flow import async_step_repetier_reauth
+
+            return await async_step_repetier_reauth(self, user_input)
         errors: dict[str, str] = {}
         if user_input is not None:
             data = {**entry.data, **user_input}

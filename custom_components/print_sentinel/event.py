@@ -11,6 +11,7 @@ from .detection.monitor import DetectionEvent, DetectionMonitor
 from .detection_entity import DetectionEntity
 from .entity import PrintSentinelEntity
 from .job_events import JOB_EVENT_TYPES, job_events
+from .printers.base import PrinterState
 
 PARALLEL_UPDATES = 0
 
@@ -52,7 +53,12 @@ class PrintJobEvent(PrintSentinelEntity, EventEntity):
 
     @callback
     def _handle_coordinator_update(self) -> None:
-        if not self.coordinator.last_update_success:
+        if (
+            not self.coordinator.last_update_success
+            or self.coordinator.data.state is PrinterState.UNKNOWN
+        ):
+            # offline, or a state nobody knows (a Repetier printer that dropped off
+            # USB): no verdict on the job; its end is reported once the state is known
             super()._handle_coordinator_update()
             return
         current, previous = self.coordinator.data, self._last

@@ -1,0 +1,335 @@
+"""Config flow steps for printers on a Repetier-Server.
+
+`PrintSentinelConfigFlow` delegates its Repetier steps here, so the PrusaLink flow and
+this one stay small. One Repetier-Server drives several printers; Print Sentinel makes
+one config entry per printer (one device, one coordinator, one detector each):
+
+1. `repetier`: host, port and API key; `async_list_printers` validates all three
+   (`/printer/info` proves it is Repetier-Server, `listPrinter` proves the key);
+2. `repetier_printer`: a select of the server's printers that are not set up yet.
+   The step is shown even when only one printer is left: the user sees which
+   printer is added (and that it is offline) before the entry exists, and the flow
+   has one path instead of two. When every printer is set up the flow aborts with
+   `no_printers`.
+
+The unique id is `<server uuid>_<slug>`, what `RepetierBackend.async_get_identity`
+returns, so a printer keeps its entry when the server moves to another address.
+(A server that sends no `serveruuid` falls back to `<host>_<port>` as its id; such
+an entry cannot be moved by reconfigure, which then aborts with `wrong_printer`.)
+
+Reconfigure (new host, port, key) and reauth (new key) check that the same server
+still has the same printer before they touch the entry. The API key is never logged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+import weakref
+
+from homeassistant.config_entries import ConfigFlowResult
+from homeassistant.const import CONF_API_KEY, CONF_HOST, CONF_PORT
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import config_validation as cv, selector
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+import probatio as vol
+from yarl import URL
+
+from .const import (
+    CONF_PRINTER_SLUG,
+    CONF_PRINTER_TYPE,
+    DEFAULT_REPETIER_PORT,
+    LOGGER,
+    PRINTER_TYPE_REPETIER,
+)
+from .printers.base import (
+    PrinterAuthError,
+    PrinterConnectionError,
+    PrinterError,
+    PrinterResponseError,
+)
+from .printers.repetier import RepetierBackend, RepetierPrinterInfo, async_list_printers
+
+if TYPE_CHECKING:
+    from .config_flow import PrintSentinelConfigFlow
+
+PASSWORD_SELECTOR = selector.TextSelector(
+    selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
+)
+OFFLINE_SUFFIX = " (offline)"
+"""Appended to the label of a printer the server is not connected to."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RepetierServer:
+    """A validated Repetier-Server: where it is, its key and its printers."""
+
+    host: str
+    port: int
+    api_key: str
+    printers: list[RepetierPrinterInfo]
+
+    def printer(self, slug: str) -> RepetierPrinterInfo | None:
+        """Return the printer with `slug`, or None."""
+        return next((p for p in self.printers if p.slug == slug), None)
+
+
+_SERVERS: weakref.WeakKeyDictionary[PrintSentinelConfigFlow, RepetierServer] = (
+    weakref.WeakKeyDictionary()
+)
+"""The server each flow validated in `repetier`, for `repetier_printer` to offer.
+
+Kept beside the flow (not on it) so the flow class needs no Repetier attribute; the
+entry goes away with the flow.
+"""
+
+
+def repetier_unique_id(server_id: str, slug: str) -> str:
+    """Return a Repetier printer's unique id (as `RepetierBackend` reports it)."""
+    return f"{server_id}_{slug}"
+
+
+def split_host(host: str, port: int) -> tuple[str, int] | None:
+    """Return host and port from what the user typed, or None if it is no host.
+
+    Accepts a hostname or IP address, `host:port`, a bracketed or bare IPv6 address,
+    or a URL copied from the browser (`http://host:3344/#/...`); a port in the text
+    wins over the port field. Only `http` URLs: the backend speaks plain HTTP.
+    """
+    text = host.strip()
+    if not text:
+        return None
+    if "://" not in text:
+        if text.count(":") > 1 and not text.startswith("["):
+            text = f"[{text}]"  # a bare IPv6 address
+        text = f"http://{text}"
+    try:
+        url = URL(text)
+        explicit_port = url.explicit_port
+    except ValueError:
+        return None
+    if url.scheme != "http" or not url.host or url.user is not None:
+        return None
+    return url.host, explicit_port or port
+
+
+def _server_schema(defaults: Mapping[str, Any]) -> vol.Schema:
+    return vol.Schema(
+        {
+            vol.Required(CONF_HOST, default=defaults.get(CONF_HOST, "")): str,
+            vol.Required(
+                CONF_PORT, default=defaults.get(CONF_PORT, DEFAULT_REPETIER_PORT)
+            ): cv.port,
+            vol.Required(CONF_API_KEY): PASSWORD_SELECTOR,
+        }
+    )
+
+
+async def async_validate_server(
+    hass: HomeAssistant, user_input: Mapping[str, Any]
+) -> tuple[RepetierServer | None, dict[str, str]]:
+    """List the server's printers; return the server, or form errors."""
+    where = split_host(user_input[CONF_HOST], user_input[CONF_PORT])
+    if where is None:
+        return None, {CONF_HOST: "invalid_host"}
+    host, port = where
+    api_key: str = user_input[CONF_API_KEY]
+    try:
+        printers = await async_list_printers(
+            async_get_clientsession(hass), host, port, api_key
+        )
+    except PrinterAuthError:
+        return None, {"base": "invalid_auth"}
+    except PrinterConnectionError:
+        return None, {"base": "cannot_connect"}
+    except PrinterResponseError:
+        return None, {"base": "not_repetier"}
+    except PrinterError:
+        LOGGER.exception("Unexpected error talking to Repetier-Server %s", host)
+        return None, {"base": "unknown"}
+    return RepetierServer(host=host, port=port, api_key=api_key, printers=printers), {}
+
+
+def _entry_data(server: RepetierServer, slug: str) -> dict[str, Any]:
+    return {
+        CONF_PRINTER_TYPE: PRINTER_TYPE_REPETIER,
+        CONF_HOST: server.host,
+        CONF_PORT: server.port,
+        CONF_API_KEY: server.api_key,
+        CONF_PRINTER_SLUG: slug,
+    }
+
+
+async def async_step_repetier(
+    flow: PrintSentinelConfigFlow, user_input: dict[str, Any] | None
+) -> ConfigFlowResult:
+    """Ask for the Repetier-Server's address and API key."""
+    errors: dict[str, str] = {}
+    if user_input is not None:
+        server, errors = await async_validate_server(flow.hass, user_input)
+        if server is not None and not server.printers:
+            errors = {"base": "no_printers"}
+        elif server is not None:
+            _SERVERS[flow] = server
+            return await async_step_repetier_printer(flow, None)
+    return flow.async_show_form(
+        step_id="repetier",
+        data_schema=flow.add_suggested_values_to_schema(
+            _server_schema({}), _without_key(user_input)
+        ),
+        errors=errors,
+    )
+
+
+async def async_step_repetier_printer(
+    flow: PrintSentinelConfigFlow, user_input: dict[str, Any] | None
+) -> ConfigFlowResult:
+    """Let the user pick one of the server's printers that is not set up yet."""
+    server = _SERVERS.get(flow)
+    if server is None:  # a stale form: start over at the server step
+        return await async_step_repetier(flow, None)
+    if user_input is not None and (
+        printer := server.printer(user_input[CONF_PRINTER_SLUG])
+    ):
+        await flow.async_set_unique_id(
+            repetier_unique_id(printer.server_id, printer.slug)
+        )
+        flow._abort_if_unique_id_configured(
+            updates={
+                CONF_HOST: server.host,
+                CONF_PORT: server.port,
+                CONF_API_KEY: server.api_key,
+            }
+        )
+        return flow.async_create_entry(
+            title=printer.name, data=_entry_data(server, printer.slug)
+        )
+    configured = flow._async_current_ids(include_ignore=False)
+    available = [
+        printer
+        for printer in server.printers
+        if repetier_unique_id(printer.server_id, printer.slug) not in configured
+    ]
+    if not available:
+        return flow.async_abort(reason="no_printers")
+    return flow.async_show_form(
+        step_id="repetier_printer",
+        data_schema=vol.Schema(
+            {
+                vol.Required(
+                    CONF_PRINTER_SLUG, default=available[0].slug
+                ): selector.SelectSelector(
+                    selector.SelectSelectorConfig(
+                        options=[
+                            selector.SelectOptionDict(
+                                value=printer.slug,
+                                label=printer.name
+                                + ("" if printer.online else OFFLINE_SUFFIX),
+                            )
+                            for printer in available
+                        ],
+                        mode=selector.SelectSelectorMode.LIST,
+                    )
+                )
+            }
+        ),
+    )
+
+
+async def _async_checked_server(
+    flow: PrintSentinelConfigFlow,
+    user_input: Mapping[str, Any],
+    slug: str,
+) -> tuple[RepetierServer | None, dict[str, str], ConfigFlowResult | None]:
+    """Validate the server; make sure it still has the entry's printer.
+
+    Returns the server and no errors on success; form errors when the server cannot
+    be used; an abort result (`wrong_printer`) when it has other printers.
+    """
+    server, errors = await async_validate_server(flow.hass, user_input)
+    if server is None:
+        return None, errors, None
+    printer = server.printer(slug)
+    if printer is None:
+        return None, {}, flow.async_abort(reason="wrong_printer")
+    await flow.async_set_unique_id(repetier_unique_id(printer.server_id, slug))
+    flow._abort_if_unique_id_mismatch(reason="wrong_printer")
+    return server, {}, None
+
+
+async def async_step_repetier_reconfigure(
+    flow: PrintSentinelConfigFlow, user_input: dict[str, Any] | None
+) -> ConfigFlowResult:
+    """Change the address or API key of a Repetier printer's server."""
+    entry = flow._get_reconfigure_entry()
+    errors: dict[str, str] = {}
+    if user_input is not None:
+        server, errors, abort = await _async_checked_server(
+            flow, user_input, entry.data[CONF_PRINTER_SLUG]
+        )
+        if abort is not None:
+            return abort
+        if server is not None:
+            return flow.async_update_reload_and_abort(
+                entry,
+                data_updates={
+                    CONF_HOST: server.host,
+                    CONF_PORT: server.port,
+                    CONF_API_KEY: server.api_key,
+                },
+            )
+    return flow.async_show_form(
+        step_id="reconfigure",
+        data_schema=flow.add_suggested_values_to_schema(
+            _server_schema(entry.data), _without_key(user_input)
+        ),
+        errors=errors,
+    )
+
+
+async def async_step_repetier_reauth(
+    flow: PrintSentinelConfigFlow, user_input: dict[str, Any] | None
+) -> ConfigFlowResult:
+    """Ask for a new API key after Repetier-Server refused the stored one."""
+    entry = flow._get_reauth_entry()
+    errors: dict[str, str] = {}
+    if user_input is not None:
+        server, errors, abort = await _async_checked_server(
+            flow,
+            {**entry.data, CONF_API_KEY: user_input[CONF_API_KEY]},
+            entry.data[CONF_PRINTER_SLUG],
+        )
+        if abort is not None:
+            return abort
+        if server is not None:
+            return flow.async_update_reload_and_abort(
+                entry, data_updates={CONF_API_KEY: server.api_key}
+            )
+    return flow.async_show_form(
+        step_id="reauth_confirm",
+        data_schema=vol.Schema({vol.Required(CONF_API_KEY): PASSWORD_SELECTOR}),
+        description_placeholders={
+            "name": entry.title,
+            "host": f"{entry.data[CONF_HOST]}:{entry.data[CONF_PORT]}",
+        },
+        errors=errors,
+    )
+
+
+def create_repetier_backend(
+    hass: HomeAssistant, data: Mapping[str, Any]
+) -> RepetierBackend:
+    """Build the backend of a Repetier config entry, on HA's shared session."""
+    return RepetierBackend(
+        async_get_clientsession(hass),
+        data[CONF_HOST],
+        data[CONF_PORT],
+        data[CONF_API_KEY],
+        data[CONF_PRINTER_SLUG],
+    )
+
+
+def _without_key(user_input: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Return what to fill back into a form: never the API key."""
+    return {k: v for k, v in (user_input or {}).items() if k != CONF_API_KEY}
