@@ -34,6 +34,12 @@ def auto_enable_custom_integrations(
 
 
 @pytest.fixture
+def hass_config_dir(hass_tmp_config_dir: str) -> str:
+    """Give every test its own config folder (blueprints are installed there)."""
+    return hass_tmp_config_dir
+
+
+@pytest.fixture
 def entity_registry_enabled_by_default() -> Generator[None]:
     """Create entities that are disabled by default as enabled (snapshot tests)."""
     with patch.object(

@@ -15,6 +15,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.httpx_client import get_async_client
 from homeassistant.helpers.typing import ConfigType
 
+from .blueprint_install import async_setup_blueprint_install
 from .const import (
     CONF_CHECK_INTERVAL,
     CONF_CONNECT_CAMERA,
@@ -82,9 +83,7 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the services and install the blueprints once."""
     async_setup_services(hass)
-    from .blueprint_install import async_install_blueprints
-
-    await async_install_blueprints(hass)
+    async_setup_blueprint_install(hass)
     return True
 
 

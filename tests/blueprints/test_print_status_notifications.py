@@ -1,0 +1,226 @@
+"""The print status blueprint: started, finished, failed, errors, with a snapshot."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import async_mock_service
+
+from . import FakePrinter, async_create_automation, register_printer
+
+BLUEPRINT = "print_status_notifications.yaml"
+
+
+@pytest.fixture
+def hass_config_dir(hass_tmp_config_dir: str) -> str:
+    """Give every test its own config directory."""
+    return hass_tmp_config_dir
+
+
+@pytest.fixture
+def printer(hass: HomeAssistant) -> FakePrinter:
+    """An idle printer whose job event entity has not fired yet."""
+    printer = register_printer(hass)
+    hass.states.async_set(printer["state"], "idle")
+    hass.states.async_set(printer["print_job"], "unknown", {"event_type": None})
+    return printer
+
+
+@pytest.fixture
+def notifications(hass: HomeAssistant) -> list[ServiceCall]:
+    """Capture the notifications sent."""
+    return async_mock_service(hass, "notify", "mobile_app_phone")
+
+
+class JobEvents:
+    """Fires the print job event entity the way an event entity changes state."""
+
+    def __init__(self, hass: HomeAssistant, printer: FakePrinter) -> None:
+        """Start the clock of the fake events."""
+        self.hass = hass
+        self.entity_id = printer["print_job"]
+        self.when = dt_util.utcnow()
+
+    async def fire(
+        self,
+        event_type: str,
+        file_name: str | None = "benchy.gcode",
+        progress: float | None = 0,
+    ) -> None:
+        """Fire one event: a new timestamp state with the event's attributes."""
+        self.when += timedelta(seconds=7)
+        self.hass.states.async_set(
+            self.entity_id,
+            self.when.isoformat(),
+            {
+                "event_type": event_type,
+                "file_name": file_name,
+                "job_id": 42,
+                "progress": progress,
+                "printer_state": "printing",
+            },
+        )
+        await self.hass.async_block_till_done()
+
+
+@pytest.fixture
+def job(hass: HomeAssistant, printer: FakePrinter) -> JobEvents:
+    """Fire job events."""
+    return JobEvents(hass, printer)
+
+
+async def _create(hass: HomeAssistant, printer: FakePrinter, **extra: Any) -> None:
+    inputs = {
+        "print_job_event": printer["print_job"],
+        "state_sensor": printer["state"],
+        "camera": printer["camera"],
+        "notify_action": "notify.mobile_app_phone",
+        **extra,
+    }
+    await async_create_automation(hass, BLUEPRINT, inputs)
+
+
+async def test_print_started_notification_with_file_and_snapshot(
+    hass: HomeAssistant,
+    printer: FakePrinter,
+    job: JobEvents,
+    notifications: list[ServiceCall],
+) -> None:
+    await _create(hass, printer)
+
+    await job.fire("started")
+
+    assert len(notifications) == 1
+    data = notifications[0].data
+    assert data["title"] == "MK4S: Print started"
+    assert data["message"] == "benchy.gcode (0 %)."
+    assert data["data"]["image"] == f"/api/camera_proxy/{printer['camera']}"
+
+
+@pytest.mark.parametrize(
+    ("event_type", "title"),
+    [
+        ("finished", "MK4S: Print finished"),
+        ("cancelled", "MK4S: Print cancelled"),
+        ("failed", "MK4S: Print failed"),
+    ],
+)
+async def test_print_endings_are_notified_with_progress(
+    hass: HomeAssistant,
+    printer: FakePrinter,
+    job: JobEvents,
+    notifications: list[ServiceCall],
+    event_type: str,
+    title: str,
+) -> None:
+    await _create(hass, printer)
+
+    await job.fire(event_type, progress=63.6)
+
+    assert [n.data["title"] for n in notifications] == [title]
+    assert notifications[0].data["message"] == "benchy.gcode (64 %)."
+
+
+async def test_only_selected_job_events_are_notified(
+    hass: HomeAssistant,
+    printer: FakePrinter,
+    job: JobEvents,
+    notifications: list[ServiceCall],
+) -> None:
+    await _create(hass, printer, job_events=["paused", "resumed"])
+
+    await job.fire("started")
+    await job.fire("paused", progress=20)
+    await job.fire("resumed", progress=20)
+    await job.fire("finished", progress=100)
+
+    assert [n.data["title"] for n in notifications] == [
+        "MK4S: Print paused",
+        "MK4S: Print resumed",
+    ]
+
+
+async def test_two_events_of_the_same_type_are_both_notified(
+    hass: HomeAssistant,
+    printer: FakePrinter,
+    job: JobEvents,
+    notifications: list[ServiceCall],
+) -> None:
+    await _create(hass, printer)
+
+    await job.fire("started", file_name="first.gcode")
+    await job.fire("started", file_name="second.gcode")
+
+    assert [n.data["message"] for n in notifications] == [
+        "first.gcode (0 %).",
+        "second.gcode (0 %).",
+    ]
+
+
+async def test_entity_coming_back_online_is_not_a_new_event(
+    hass: HomeAssistant,
+    printer: FakePrinter,
+    job: JobEvents,
+    notifications: list[ServiceCall],
+) -> None:
+    await job.fire("finished", progress=100)
+    before = hass.states.get(printer["print_job"])
+    assert before is not None
+    await _create(hass, printer)
+
+    hass.states.async_set(printer["print_job"], "unavailable", before.attributes)
+    await hass.async_block_till_done()
+    hass.states.async_set(printer["print_job"], before.state, before.attributes)
+    await hass.async_block_till_done()
+
+    assert not notifications
+
+
+async def test_printer_error_is_notified_with_the_running_file(
+    hass: HomeAssistant,
+    printer: FakePrinter,
+    job: JobEvents,
+    notifications: list[ServiceCall],
+) -> None:
+    await _create(hass, printer, job_events=[])
+    await job.fire("started", file_name="vase.gcode")
+    hass.states.async_set(printer["state"], "printing")
+
+    hass.states.async_set(printer["state"], "error")
+    await hass.async_block_till_done()
+
+    assert [n.data["title"] for n in notifications] == ["MK4S: Printer error"]
+    assert notifications[0].data["message"] == "vase.gcode."
+
+
+async def test_unselected_states_and_other_state_changes_are_quiet(
+    hass: HomeAssistant,
+    printer: FakePrinter,
+    notifications: list[ServiceCall],
+) -> None:
+    await _create(hass, printer, problem_states=["error"])
+
+    for state in ("busy", "printing", "attention", "paused", "unavailable", "error"):
+        hass.states.async_set(printer["state"], state)
+        await hass.async_block_till_done()
+
+    # from unavailable straight to error is the printer coming back, not news
+    assert not notifications
+
+
+async def test_without_a_camera_the_notification_has_no_image(
+    hass: HomeAssistant,
+    printer: FakePrinter,
+    job: JobEvents,
+    notifications: list[ServiceCall],
+) -> None:
+    await _create(hass, printer, camera=[])
+
+    await job.fire("started", file_name=None)
+
+    assert notifications[0].data["message"] == "No file name (0 %)."
+    assert "image" not in notifications[0].data["data"]
