@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Generator
-from unittest.mock import patch
+from unittest.mock import PropertyMock, patch
 
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity import Entity
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
 
 # Import the integration before Home Assistant looks for it, or HA searches the test
 # plugin's own testing_config/custom_components and reports "Integration not found".
@@ -45,10 +47,19 @@ def entity_registry_enabled_by_default() -> Generator[None]:
     with patch.object(
         Entity,
         "entity_registry_enabled_default",
+        new_callable=PropertyMock,
         return_value=True,
-        new_callable=lambda: True,
     ):
         yield
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Serialise snapshots the Home Assistant way, into `tests/snapshots/`.
+
+    syrupy's plugin registers after phcc's, and its plain `snapshot` wins otherwise.
+    """
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
 
 
 @pytest.fixture

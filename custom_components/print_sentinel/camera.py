@@ -102,6 +102,9 @@ class PrinterCamera(PrintSentinelEntity, Camera):
         if len(data) > MAX_SNAPSHOT_BYTES:
             self._report_failure("the picture is too large")
             return None
+        if not data.startswith(b"\xff\xd8"):
+            self._report_failure("the answer is not a JPEG image")
+            return None
         self._report_recovery()
         return data
 

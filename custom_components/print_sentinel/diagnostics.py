@@ -8,10 +8,18 @@ from typing import Any
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
-from .const import SECRET_KEYS
+from .const import CONF_SNAPSHOT_URL, SECRET_KEYS
 from .coordinator import PrintSentinelConfigEntry
 
-TO_REDACT = {*SECRET_KEYS, "host", "hostname", "mac", "configuration_url", "title"}
+TO_REDACT = {
+    *SECRET_KEYS,
+    CONF_SNAPSHOT_URL,
+    "host",
+    "hostname",
+    "mac",
+    "configuration_url",
+    "title",
+}
 
 
 async def async_get_config_entry_diagnostics(

@@ -10,7 +10,7 @@ from .coordinator import PrinterCoordinator, PrintSentinelConfigEntry
 from .detection.monitor import DetectionEvent, DetectionMonitor
 from .detection_entity import DetectionEntity
 from .entity import PrintSentinelEntity
-from .job_events import JOB_EVENT_TYPES, job_events
+from .job_events import ENDINGS, JOB_EVENT_TYPES, job_events
 from .printers.base import PrinterState
 
 PARALLEL_UPDATES = 0
@@ -64,9 +64,16 @@ class PrintJobEvent(PrintSentinelEntity, EventEntity):
         current, previous = self.coordinator.data, self._last
         events = job_events(previous, current)
         self._last = current
-        # a finished job may already be gone from the status: name the one that was
-        job = current.job or (previous.job if previous else None)
+        ended = previous.job if previous else None
         for event_type in events:
+            job = current.job
+            # an ending names the job that ended, which may already be gone or
+            # replaced by the next one in the same poll
+            if event_type in ENDINGS and ended is not None and (
+                job is None or job.id != ended.id
+            ):
+                job = ended
+            job = job or ended
             self._trigger_event(
                 event_type,
                 {
@@ -76,6 +83,8 @@ class PrintJobEvent(PrintSentinelEntity, EventEntity):
                     "printer_state": current.state.value,
                 },
             )
+            # write each event: automations must see an ending before the next start
+            self.async_write_ha_state()
         super()._handle_coordinator_update()
 
 

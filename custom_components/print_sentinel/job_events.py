@@ -11,6 +11,11 @@ FINISHED = "finished"
 CANCELLED = "cancelled"
 FAILED = "failed"
 JOB_EVENT_TYPES = [STARTED, PAUSED, RESUMED, FINISHED, CANCELLED, FAILED]
+ENDINGS = frozenset({FINISHED, CANCELLED, FAILED})
+
+JOB_STATES = ACTIVE_STATES | {PrinterState.ATTENTION}
+"""States in which a job goes on: ATTENTION (e.g. a filament change) is a stop
+within the job, not its end."""
 
 _ENDINGS = {
     PrinterState.FINISHED: FINISHED,
@@ -30,8 +35,8 @@ def job_events(previous: PrinterSnapshot | None, current: PrinterSnapshot) -> li
     events: list[str] = []
     prev_job = previous.job.id if previous.job else None
     cur_job = current.job.id if current.job else None
-    was_active = previous.state in ACTIVE_STATES
-    is_active = current.state in ACTIVE_STATES
+    was_active = previous.state in JOB_STATES
+    is_active = current.state in JOB_STATES
 
     if was_active and prev_job is not None and cur_job != prev_job:
         # The previous job ended between polls without us seeing its end state.

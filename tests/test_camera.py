@@ -1,0 +1,223 @@
+"""Camera: a snapshot URL's JPEG, or the job's thumbnail."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Generator
+import logging
+from unittest.mock import patch
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.camera import async_get_image
+from homeassistant.const import STATE_UNAVAILABLE, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    snapshot_platform,
+)
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.print_sentinel.const import CONF_SNAPSHOT_URL
+from simulators.prusalink import PrusaLinkSimulator
+
+from .common import advance
+
+CAMERA = "camera.prusa_mk4s_camera"
+NOZZLE = "sensor.prusa_mk4s_nozzle_temperature"
+JPEG = b"\xff\xd8\xff"
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(autouse=True)
+def only_camera() -> Generator[None]:
+    """Set up the camera platform only."""
+    with patch("custom_components.print_sentinel.PLATFORMS", [Platform.CAMERA]):
+        yield
+
+
+@pytest.fixture
+async def esp32_camera(printer: PrusaLinkSimulator) -> AsyncGenerator[str]:
+    """A camera of its own (an ESP32-CAM, go2rtc): its snapshot URL.
+
+    A second simulator serves the same camera on another port, so it keeps
+    working while the printer is offline.
+    """
+    camera = PrusaLinkSimulator(serial="camera-only")
+    await camera.start(host="127.0.0.1", port=0)
+    yield camera.snapshot_url
+    await camera.stop()
+
+
+async def _setup(hass: HomeAssistant, entry: MockConfigEntry, **options: str) -> None:
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(entry, options=options)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+def _camera_logs(caplog: pytest.LogCaptureFixture, level: int) -> list[str]:
+    """What the integration logged at `level` since `caplog.clear()`."""
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name.startswith("custom_components.print_sentinel") and r.levelno == level
+    ]
+
+
+async def test_camera_entity(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    mock_config_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    freezer.move_to("2026-03-01T12:00:00+00:00")
+    printer.start_job()
+    # the access token in the state is random
+    with patch("random.SystemRandom.getrandbits", return_value=123123123123):
+        await _setup(hass, mock_config_entry)
+
+    await snapshot_platform(hass, entity_registry, snapshot, mock_config_entry.entry_id)
+
+
+async def test_snapshot_url_serves_the_cameras_jpeg(
+    hass: HomeAssistant,
+    printer: PrusaLinkSimulator,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    printer.start_job()
+    await _setup(hass, mock_config_entry, **{CONF_SNAPSHOT_URL: printer.snapshot_url})
+
+    image = await async_get_image(hass, CAMERA)
+    assert image.content_type == "image/jpeg"
+    assert image.content == printer.frame()
+    assert image.content.startswith(JPEG)
+    assert printer.count("/camera/snapshot.jpg") == 1
+
+
+async def test_camera_outage_raises_warns_once_and_reports_recovery(
+    hass: HomeAssistant,
+    printer: PrusaLinkSimulator,
+    mock_config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await _setup(hass, mock_config_entry, **{CONF_SNAPSHOT_URL: printer.snapshot_url})
+    caplog.clear()
+    printer.faults.camera_error = True
+
+    for _ in range(3):
+        with pytest.raises(HomeAssistantError):
+            await async_get_image(hass, CAMERA)
+    assert len(_camera_logs(caplog, logging.WARNING)) == 1
+    assert _camera_logs(caplog, logging.INFO) == []
+
+    printer.faults.camera_error = False
+    image = await async_get_image(hass, CAMERA)
+    assert image.content.startswith(JPEG)
+    assert len(_camera_logs(caplog, logging.INFO)) == 1
+
+    # a second outage is worth a second warning
+    printer.faults.camera_error = True
+    with pytest.raises(HomeAssistantError):
+        await async_get_image(hass, CAMERA)
+    assert len(_camera_logs(caplog, logging.WARNING)) == 2
+
+
+async def test_unreachable_camera_raises(
+    hass: HomeAssistant,
+    printer: PrusaLinkSimulator,
+    mock_config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await _setup(hass, mock_config_entry, **{CONF_SNAPSHOT_URL: "http://127.0.0.1:9/x"})
+    caplog.clear()
+    with pytest.raises(HomeAssistantError):
+        await async_get_image(hass, CAMERA)
+    assert len(_camera_logs(caplog, logging.WARNING)) == 1
+
+
+async def test_camera_answering_html_instead_of_a_jpeg_raises(
+    hass: HomeAssistant,
+    printer: PrusaLinkSimulator,
+    mock_config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await _setup(hass, mock_config_entry, **{CONF_SNAPSHOT_URL: printer.snapshot_url})
+    caplog.clear()
+    printer.faults.camera_not_image = True
+    with pytest.raises(HomeAssistantError):
+        await async_get_image(hass, CAMERA)
+    assert len(_camera_logs(caplog, logging.WARNING)) == 1
+
+
+async def test_snapshot_camera_stays_available_while_the_printer_is_offline(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    mock_config_entry: MockConfigEntry,
+    esp32_camera: str,
+) -> None:
+    with patch(
+        "custom_components.print_sentinel.PLATFORMS", [Platform.CAMERA, Platform.SENSOR]
+    ):
+        await _setup(hass, mock_config_entry, **{CONF_SNAPSHOT_URL: esp32_camera})
+        await printer.go_offline()
+        await advance(hass, freezer, 31)
+
+    assert hass.states.get(NOZZLE).state == STATE_UNAVAILABLE
+    assert hass.states.get(CAMERA).state != STATE_UNAVAILABLE
+    image = await async_get_image(hass, CAMERA)
+    assert image.content.startswith(JPEG)
+
+
+async def test_thumbnail_camera_is_unavailable_while_the_printer_is_offline(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    await _setup(hass, mock_config_entry)
+    await printer.go_offline()
+    await advance(hass, freezer, 31)
+    assert hass.states.get(CAMERA).state == STATE_UNAVAILABLE
+
+
+async def test_without_a_url_the_camera_shows_the_jobs_thumbnail(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    await _setup(hass, mock_config_entry)
+    # no job, nothing to show
+    with pytest.raises(HomeAssistantError):
+        await async_get_image(hass, CAMERA)
+
+    printer.start_job(display_name="Benchy_0.4n_0.2mm_PLA_MK4S_1h.bgcode")
+    await advance(hass, freezer, 31)
+    image = await async_get_image(hass, CAMERA)
+    assert image.content_type == "image/png"
+    assert image.content.startswith(PNG)
+    pla = image.content
+    # the thumbnail is read once per job, not on every view
+    assert (await async_get_image(hass, CAMERA)).content == pla
+    assert printer.count(f"/thumb/l/usb/{printer.job.file.name}", method="GET") == 1
+
+    printer.cancel()
+    printer.idle()
+    printer.start_job(
+        display_name="Benchy_0.4n_0.2mm_PETG_MK4S_1h.bgcode", material="PETG"
+    )
+    await advance(hass, freezer, 6.1)
+    petg = (await async_get_image(hass, CAMERA)).content
+    assert petg.startswith(PNG)
+    assert petg != pla  # the new job's own picture
+
+    printer.cancel()
+    printer.idle()
+    await advance(hass, freezer, 6.1)
+    with pytest.raises(HomeAssistantError):
+        await async_get_image(hass, CAMERA)

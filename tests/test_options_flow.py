@@ -1,0 +1,357 @@
+"""Options flow: polling and camera, Prusa Connect upload, detection (detector off)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+import re
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.camera import async_get_image
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResult, FlowResultType, InvalidData
+from homeassistant.exceptions import HomeAssistantError
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.print_sentinel.const import (
+    CONF_CHECK_INTERVAL,
+    CONF_CONNECT_CAMERA,
+    CONF_CONNECT_ENABLED,
+    CONF_CONNECT_FINGERPRINT,
+    CONF_CONNECT_INTERVAL,
+    CONF_CONNECT_ONLY_PRINTING,
+    CONF_CONNECT_TOKEN,
+    CONF_DETECTION_CAMERA,
+    CONF_DETECTOR,
+    CONF_FAILURE_ACTION,
+    CONF_FRAME_COUNT,
+    CONF_IDLE_INTERVAL,
+    CONF_POLICY,
+    CONF_PRINTING_INTERVAL,
+    CONF_RESUME_GRACE,
+    CONF_SENSITIVITY,
+    CONF_SNAPSHOT_URL,
+    CONF_WARNING_ACTION,
+    DETECTOR_NONE,
+)
+from simulators.prusalink import PrusaLinkSimulator
+
+from .common import advance
+
+OWN_CAMERA = "camera.prusa_mk4s_camera"
+HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+async def _open(hass: HomeAssistant, entry: MockConfigEntry, step: str) -> FlowResult:
+    """Open the options and pick a section from the menu."""
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "init"
+    assert result["menu_options"] == ["polling", "detection", "connect"]
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": step}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == step
+    return result
+
+
+async def _save(
+    hass: HomeAssistant, entry: MockConfigEntry, step: str, user_input: dict[str, Any]
+) -> FlowResult:
+    """Fill in one section and submit it; wait for the reload."""
+    result = await _open(hass, entry, step)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], user_input
+    )
+    await hass.async_block_till_done()
+    return result
+
+
+def _polling(**changes: Any) -> dict[str, Any]:
+    # number selectors hand over floats
+    return {CONF_PRINTING_INTERVAL: 6.0, CONF_IDLE_INTERVAL: 30.0, **changes}
+
+
+def _connect(**changes: Any) -> dict[str, Any]:
+    return {
+        CONF_CONNECT_ENABLED: True,
+        CONF_CONNECT_TOKEN: "FAKEconnectTOKEN4242",
+        CONF_CONNECT_CAMERA: OWN_CAMERA,
+        CONF_CONNECT_INTERVAL: 10.0,
+        CONF_CONNECT_ONLY_PRINTING: True,
+        **changes,
+    }
+
+
+def _detection(**changes: Any) -> dict[str, Any]:
+    return {
+        CONF_DETECTOR: DETECTOR_NONE,
+        CONF_CHECK_INTERVAL: 30.0,
+        CONF_FRAME_COUNT: 3.0,
+        CONF_SENSITIVITY: "medium",
+        CONF_POLICY: "sentinel",
+        CONF_FAILURE_ACTION: "pause",
+        CONF_WARNING_ACTION: "notify",
+        CONF_RESUME_GRACE: 300.0,
+        **changes,
+    }
+
+
+# --- polling and camera -------------------------------------------------------
+
+
+async def test_polling_saves_whole_seconds_and_reloads_with_the_new_intervals(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    before = init_integration.runtime_data.coordinator
+
+    result = await _save(
+        hass,
+        init_integration,
+        "polling",
+        _polling(
+            **{
+                CONF_PRINTING_INTERVAL: 4.0,
+                CONF_IDLE_INTERVAL: 60.0,
+                CONF_SNAPSHOT_URL: printer.snapshot_url,
+            }
+        ),
+    )
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    options = dict(init_integration.options)
+    assert options == {
+        CONF_PRINTING_INTERVAL: 4,
+        CONF_IDLE_INTERVAL: 60,
+        CONF_SNAPSHOT_URL: printer.snapshot_url,
+    }
+    assert all(
+        type(options[key]) is int
+        for key in (CONF_PRINTING_INTERVAL, CONF_IDLE_INTERVAL)
+    )
+    assert init_integration.state is ConfigEntryState.LOADED
+    coordinator = init_integration.runtime_data.coordinator
+    assert coordinator is not before  # reloaded
+    assert coordinator.update_interval == timedelta(seconds=60)
+    assert coordinator.printing_interval == timedelta(seconds=4)
+
+    # and the printer feels it: idle, one poll a minute
+    printer.requests.clear()
+    await advance(hass, freezer, 31)
+    assert printer.count("/api/v1/status") == 0
+    await advance(hass, freezer, 30)
+    assert printer.count("/api/v1/status") == 1
+    # while printing, every 4 s
+    printer.start_job()
+    await advance(hass, freezer, 60)
+    assert coordinator.update_interval == timedelta(seconds=4)
+
+
+async def test_polling_form_shows_the_current_options(
+    hass: HomeAssistant, printer: PrusaLinkSimulator, init_integration: MockConfigEntry
+) -> None:
+    await _save(
+        hass,
+        init_integration,
+        "polling",
+        _polling(**{CONF_IDLE_INTERVAL: 45.0, CONF_SNAPSHOT_URL: printer.snapshot_url}),
+    )
+    result = await _open(hass, init_integration, "polling")
+    schema = result["data_schema"].schema
+    suggested = {
+        str(key): key.description["suggested_value"]
+        for key in schema
+        if key.description and "suggested_value" in key.description
+    }
+    assert suggested[CONF_IDLE_INTERVAL] == 45
+    assert suggested[CONF_SNAPSHOT_URL] == printer.snapshot_url
+
+
+@pytest.mark.parametrize(
+    "cleared", [{}, {CONF_SNAPSHOT_URL: ""}], ids=["left_out", "emptied"]
+)
+async def test_clearing_the_snapshot_url_removes_it(
+    hass: HomeAssistant,
+    printer: PrusaLinkSimulator,
+    init_integration: MockConfigEntry,
+    cleared: dict[str, str],
+) -> None:
+    await _save(
+        hass,
+        init_integration,
+        "polling",
+        _polling(**{CONF_SNAPSHOT_URL: printer.snapshot_url}),
+    )
+    assert init_integration.options[CONF_SNAPSHOT_URL] == printer.snapshot_url
+    assert (await async_get_image(hass, OWN_CAMERA)).content == printer.frame()
+
+    result = await _save(hass, init_integration, "polling", _polling(**cleared))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert CONF_SNAPSHOT_URL not in init_integration.options
+    # the camera went back to the job's thumbnail, and the printer has no job
+    with pytest.raises(HomeAssistantError):
+        await async_get_image(hass, OWN_CAMERA)
+
+
+async def test_polling_keeps_the_other_sections_options(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    await _save(
+        hass, init_integration, "connect", _connect(**{CONF_CONNECT_ENABLED: False})
+    )
+    fingerprint = init_integration.options[CONF_CONNECT_FINGERPRINT]
+    await _save(hass, init_integration, "polling", _polling())
+    assert init_integration.options[CONF_CONNECT_FINGERPRINT] == fingerprint
+    assert init_integration.options[CONF_CONNECT_TOKEN] == "FAKEconnectTOKEN4242"
+
+
+# --- Prusa Connect --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("missing", "error"),
+    [
+        ({CONF_CONNECT_TOKEN: ""}, {CONF_CONNECT_TOKEN: "token_required"}),
+        ({CONF_CONNECT_CAMERA: ""}, {CONF_CONNECT_CAMERA: "camera_required"}),
+        (
+            {CONF_CONNECT_TOKEN: "", CONF_CONNECT_CAMERA: ""},
+            {
+                CONF_CONNECT_TOKEN: "token_required",
+                CONF_CONNECT_CAMERA: "camera_required",
+            },
+        ),
+    ],
+    ids=["no_token", "no_camera", "neither"],
+)
+async def test_enabling_connect_needs_a_token_and_a_camera(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    missing: dict[str, str],
+    error: dict[str, str],
+) -> None:
+    user_input = {k: v for k, v in _connect().items() if k not in missing}
+    result = await _save(hass, init_integration, "connect", user_input)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == error
+    assert init_integration.options == {}
+
+    # fixing it saves
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], _connect()
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert init_integration.options[CONF_CONNECT_ENABLED] is True
+
+
+async def test_disabled_connect_saves_without_token_or_camera(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    result = await _save(
+        hass,
+        init_integration,
+        "connect",
+        {
+            CONF_CONNECT_ENABLED: False,
+            CONF_CONNECT_INTERVAL: 10.0,
+            CONF_CONNECT_ONLY_PRINTING: True,
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert init_integration.options[CONF_CONNECT_ENABLED] is False
+    assert init_integration.state is ConfigEntryState.LOADED
+
+
+async def test_enabling_connect_generates_a_fingerprint_once(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    result = await _save(hass, init_integration, "connect", _connect())
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    options = init_integration.options
+    assert options[CONF_CONNECT_ENABLED] is True
+    assert options[CONF_CONNECT_TOKEN] == "FAKEconnectTOKEN4242"
+    assert options[CONF_CONNECT_CAMERA] == OWN_CAMERA
+    assert options[CONF_CONNECT_INTERVAL] == 10
+    assert type(options[CONF_CONNECT_INTERVAL]) is int
+    fingerprint = options[CONF_CONNECT_FINGERPRINT]
+    assert HEX64.fullmatch(fingerprint)
+
+    # Prusa Connect knows the camera by its fingerprint: it must never change
+    await _save(
+        hass, init_integration, "connect", _connect(**{CONF_CONNECT_INTERVAL: 30.0})
+    )
+    await _save(
+        hass, init_integration, "connect", _connect(**{CONF_CONNECT_ENABLED: False})
+    )
+    await _save(hass, init_integration, "connect", _connect())
+    assert init_integration.options[CONF_CONNECT_FINGERPRINT] == fingerprint
+    assert init_integration.options[CONF_CONNECT_INTERVAL] == 10
+
+
+async def test_connect_interval_below_ten_seconds_is_refused(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    result = await _open(hass, init_integration, "connect")
+    with pytest.raises(InvalidData):
+        await hass.config_entries.options.async_configure(
+            result["flow_id"], _connect(**{CONF_CONNECT_INTERVAL: 5.0})
+        )
+
+
+# --- detection (detector off) -----------------------------------------------------
+
+
+async def test_detection_off_saves(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    result = await _save(hass, init_integration, "detection", _detection())
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    options = init_integration.options
+    assert options[CONF_DETECTOR] == DETECTOR_NONE
+    assert options[CONF_CHECK_INTERVAL] == 30
+    assert type(options[CONF_FRAME_COUNT]) is int
+    assert CONF_DETECTION_CAMERA not in options
+    assert init_integration.state is ConfigEntryState.LOADED
+
+
+async def test_detection_with_an_existing_camera_saves_it(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    result = await _save(
+        hass,
+        init_integration,
+        "detection",
+        _detection(**{CONF_DETECTION_CAMERA: OWN_CAMERA}),
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert init_integration.options[CONF_DETECTION_CAMERA] == OWN_CAMERA
+
+    # choosing no camera again forgets it
+    await _save(hass, init_integration, "detection", _detection())
+    assert CONF_DETECTION_CAMERA not in init_integration.options
+
+
+async def test_detection_with_a_camera_that_does_not_exist_is_refused(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    result = await _save(
+        hass,
+        init_integration,
+        "detection",
+        _detection(**{CONF_DETECTION_CAMERA: "camera.garage_door"}),
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_DETECTION_CAMERA: "camera_not_found"}
+    assert init_integration.options == {}
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], _detection(**{CONF_DETECTION_CAMERA: OWN_CAMERA})
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
