@@ -69,8 +69,10 @@ class PrintJobEvent(PrintSentinelEntity, EventEntity):
             job = current.job
             # an ending names the job that ended, which may already be gone or
             # replaced by the next one in the same poll
-            if event_type in ENDINGS and ended is not None and (
-                job is None or job.id != ended.id
+            if (
+                event_type in ENDINGS
+                and ended is not None
+                and (job is None or job.id != ended.id)
             ):
                 job = ended
             job = job or ended
