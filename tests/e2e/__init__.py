@@ -1,0 +1,1 @@
+"""End-to-end tests: Print Sentinel in a real Home Assistant (see README.md)."""
