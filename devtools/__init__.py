@@ -1,0 +1,1 @@
+"""Developer tools: what `scripts/develop` runs to set up a local Home Assistant."""
