@@ -95,7 +95,11 @@ class PrinterCamera(PrintSentinelEntity, Camera):
         try:
             async with asyncio.timeout(SNAPSHOT_TIMEOUT), session.get(url) as response:
                 response.raise_for_status()
-                data = await response.content.read(MAX_SNAPSHOT_BYTES + 1)
+                data = bytearray()
+                async for chunk in response.content.iter_chunked(65536):
+                    data += chunk
+                    if len(data) > MAX_SNAPSHOT_BYTES:
+                        break
         except (TimeoutError, aiohttp.ClientError) as err:
             self._report_failure(err)
             return None
@@ -106,7 +110,7 @@ class PrinterCamera(PrintSentinelEntity, Camera):
             self._report_failure("the answer is not a JPEG image")
             return None
         self._report_recovery()
-        return data
+        return bytes(data)
 
     async def _async_thumbnail(self) -> bytes | None:
         job = self.coordinator.data.job if self.coordinator.data else None

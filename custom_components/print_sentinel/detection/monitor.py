@@ -20,7 +20,7 @@ from homeassistant.components.camera import async_get_image
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.event import async_call_later
+from homeassistant.helpers.event import async_call_later, async_track_time_change
 from homeassistant.util import dt as dt_util
 
 from ..const import (
@@ -133,6 +133,7 @@ class DetectionMonitor:
         self._listeners: list[CALLBACK_TYPE] = []
         self._event_listeners: list[Callable[[DetectionEvent], None]] = []
         self._unsub_coordinator: CALLBACK_TYPE | None = None
+        self._unsub_midnight: CALLBACK_TYPE | None = None
         self._unsub_check: CALLBACK_TYPE | None = None
         self._job_id: object = None
         self._last_state: PrinterState | None = None
@@ -151,6 +152,9 @@ class DetectionMonitor:
         self._unsub_coordinator = self.coordinator.async_add_listener(
             self._handle_printer_update
         )
+        self._unsub_midnight = async_track_time_change(
+            self.hass, self._new_day, hour=0, minute=0, second=0
+        )
         self._handle_printer_update()
         return self.async_stop
 
@@ -160,7 +164,17 @@ class DetectionMonitor:
         if self._unsub_coordinator:
             self._unsub_coordinator()
             self._unsub_coordinator = None
+        if self._unsub_midnight:
+            self._unsub_midnight()
+            self._unsub_midnight = None
         self._cancel_check()
+
+    @callback
+    def _new_day(self, _now: datetime) -> None:
+        """Start today's usage at zero, even on a day without checks."""
+        self.state.usage_today = UsageCounter()
+        self.state.usage_day = dt_util.now().date()
+        self._notify()
 
     @callback
     def async_add_listener(self, update: CALLBACK_TYPE) -> CALLBACK_TYPE:
@@ -392,7 +406,7 @@ class DetectionMonitor:
         if decision is Decision.FAILURE and not self._acted:
             self._acted = True
             self.state.flagged_frame = frame
-            action = await self._async_failure_action()
+            action = await self._async_failure_action(verdict)
             self._emit("failure", verdict, action)
         elif decision is Decision.WARNING and not self._warned and not self._acted:
             self._warned = True
@@ -405,7 +419,7 @@ class DetectionMonitor:
         elif decision is Decision.OK:
             self._warned = False
 
-    async def _async_failure_action(self) -> str:
+    async def _async_failure_action(self, verdict: Verdict) -> str:
         action = self.settings.failure_action
         backend = self.coordinator.backend
         try:
@@ -425,15 +439,13 @@ class DetectionMonitor:
                 err,
             )
             result = f"{action}_failed"
-        self._persistent_notification("failure", self.state.last_verdict, result)
+        self._persistent_notification("failure", verdict, result)
         await self.coordinator.async_request_refresh()
         return result
 
     def _persistent_notification(
-        self, level: str, verdict: Verdict | None, action: str = ACTION_NOTIFY
+        self, level: str, verdict: Verdict, action: str = ACTION_NOTIFY
     ) -> None:
-        if verdict is None:
-            return
         what = {
             "paused": "Print Sentinel paused the print.",
             "cancelled": "Print Sentinel stopped the print.",

@@ -45,6 +45,7 @@ from .verdict import (
     DetectorAuthError,
     DetectorBadResponse,
     DetectorError,
+    DetectorRateLimited,
     DetectorUnavailable,
 )
 
@@ -121,7 +122,7 @@ async def async_validate_detector(
         await validate()
     except DetectorAuthError:
         return "invalid_api_key"
-    except DetectorUnavailable:
+    except DetectorUnavailable, DetectorRateLimited:
         return "cannot_connect"
     except DetectorBadResponse:
         return "bad_response"

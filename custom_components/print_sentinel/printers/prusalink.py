@@ -189,8 +189,9 @@ class PrusaLinkBackend:
         job_id = _integer(status_job, "id")
         job_changed = job_id != self._job_id
         if job_changed:
-            self._job_id = job_id
+            # a failed read leaves the old id, so the next poll tries again
             self._job = await self._read_job() if job_id is not None else None
+            self._job_id = job_id
         now = self._clock()
         if job_changed or now >= self._material_due:
             await self._refresh_material(now)

@@ -1,0 +1,476 @@
+"""The detection monitor's less travelled paths, end to end with simulators.
+
+Every test sets the printer up itself (`_watch`), after choosing the options and,
+where it matters, the time of day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from datetime import datetime
+import logging
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components import persistent_notification
+from homeassistant.const import STATE_OFF, STATE_UNKNOWN
+from homeassistant.core import Event, HomeAssistant
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.print_sentinel.const import (
+    CONF_CHECK_INTERVAL,
+    CONF_DETECTOR,
+    CONF_FAILURE_ACTION,
+    CONF_GADGET_API_KEY,
+    CONF_GADGET_URL,
+    CONF_IDLE_INTERVAL,
+    CONF_OPENAI_API_KEY,
+    CONF_OPENAI_BASE_URL,
+    CONF_PRINTING_INTERVAL,
+    CONF_SNAPSHOT_URL,
+    CONF_WARNING_ACTION,
+    DOMAIN,
+    EVENT_DETECTION,
+)
+from simulators.gadget import GadgetSimulator
+from simulators.openai_compat import OpenAISimulator
+from simulators.prusalink import PrusaLinkSimulator
+from simulators.scene import Scene
+
+from .common import advance
+from .test_detection import (
+    API_KEY,
+    DETECTION_EVENT,
+    FAILURE,
+    SCORE,
+    STATE,
+    SWITCH,
+    USAGE,
+    _pauses,
+    _print_for,
+)
+
+LAST_CHECK = "sensor.prusa_mk4s_last_check"
+MONITOR_LOGGER = "custom_components.print_sentinel.detection.monitor"
+GADGET_KEY = "prod_monitor_edges_key_0042"
+
+
+@pytest.fixture
+async def vision(socket_enabled: None) -> AsyncGenerator[OpenAISimulator]:
+    """The OpenAI-compatible simulator (no false positives)."""
+    sim = OpenAISimulator(API_KEY, seed=1, false_positive_rate=0.0)
+    await sim.start()
+    yield sim
+    await sim.stop()
+
+
+@pytest.fixture
+def options(printer: PrusaLinkSimulator, vision: OpenAISimulator) -> dict[str, Any]:
+    """OpenAI detector, the printer's camera, a check every 20 s."""
+    return {
+        CONF_SNAPSHOT_URL: printer.snapshot_url,
+        CONF_DETECTOR: "openai",
+        CONF_OPENAI_API_KEY: API_KEY,
+        CONF_OPENAI_BASE_URL: vision.url,
+        CONF_CHECK_INTERVAL: 20,
+        CONF_FAILURE_ACTION: "pause",
+        CONF_WARNING_ACTION: "notify",
+    }
+
+
+async def _watch(
+    hass: HomeAssistant, entry: MockConfigEntry, options: dict[str, Any]
+) -> None:
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(entry, options=options)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+def _events(hass: HomeAssistant) -> list[Event]:
+    events: list[Event] = []
+    hass.bus.async_listen(EVENT_DETECTION, events.append)
+    return events
+
+
+def _notification(hass: HomeAssistant, entry: MockConfigEntry) -> str | None:
+    notifications = persistent_notification._async_get_or_create_notifications(hass)
+    found = notifications.get(f"{DOMAIN}_{entry.entry_id}_detection")
+    return found["message"] if found else None
+
+
+def _logged(caplog: pytest.LogCaptureFixture, level: int) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name.startswith("custom_components.print_sentinel") and r.levelno == level
+    ]
+
+
+def _job_commands(printer: PrusaLinkSimulator) -> list[tuple[str, str, int]]:
+    return [
+        (r.method, r.path, r.status)
+        for r in printer.requests
+        if r.method in ("PUT", "DELETE") and r.path.startswith("/api/v1/job/")
+    ]
+
+
+# --- the camera and the detector fail in ways that must never pause ---------------------
+
+
+async def test_camera_outage_during_checks_warns_once_and_retries(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    vision: OpenAISimulator,
+    mock_config_entry: MockConfigEntry,
+    options: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await _watch(hass, mock_config_entry, options)
+    printer.start_job(display_name="part.bgcode", duration=7200)
+    printer.set_scene(Scene(95, "spaghetti"))
+    await _print_for(hass, freezer, printer, 70)  # seen printing at the next poll
+    calls = len(vision.requests)
+    assert calls >= 1
+    caplog.clear()
+
+    printer.faults.camera_error = True
+    await _print_for(hass, freezer, printer, 200)
+
+    assert len(vision.requests) == calls  # no frame, no detector call
+    assert printer.count("/camera/snapshot.jpg", status=500) >= 8  # kept trying
+    monitor_warnings = [
+        r
+        for r in caplog.records
+        if r.name == MONITOR_LOGGER and r.levelname == "WARNING"
+    ]
+    assert len(monitor_warnings) == 1
+    assert "camera" in monitor_warnings[0].getMessage()
+    assert _pauses(printer) == 0
+    assert hass.states.get(FAILURE).state == STATE_OFF
+
+    printer.faults.camera_error = False
+    await _print_for(hass, freezer, printer, 60)
+    assert len(vision.requests) > calls
+    assert any(
+        r.name == MONITOR_LOGGER and "works again" in r.getMessage()
+        for r in caplog.records
+    )
+
+
+@pytest.fixture
+async def gadget(socket_enabled: None) -> AsyncGenerator[GadgetSimulator]:
+    """OctoEverywhere's Gadget, simulated; it asks for a frame every 20 s."""
+    sim = GadgetSimulator(api_key=GADGET_KEY, noise=0, next_interval=20)
+    sim.enforce_interval = False
+    await sim.start()
+    yield sim
+    await sim.stop()
+
+
+async def test_frames_the_detector_cannot_read_never_pause_nor_warn(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    gadget: GadgetSimulator,
+    mock_config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await _watch(
+        hass,
+        mock_config_entry,
+        {
+            CONF_SNAPSHOT_URL: printer.snapshot_url,
+            CONF_DETECTOR: "gadget",
+            CONF_GADGET_API_KEY: GADGET_KEY,
+            CONF_GADGET_URL: gadget.url,
+            CONF_CHECK_INTERVAL: 20,
+        },
+    )
+    gadget.fail_next("OE_IMAGE_DECODE_FAILED", count=100)
+    printer.start_job(display_name="part.bgcode", duration=7200)
+    printer.set_scene(Scene(95, "spaghetti"))
+    caplog.clear()
+
+    await _print_for(hass, freezer, printer, 300)
+
+    rejected = gadget.process_requests()
+    assert len(rejected) >= 10  # every check tried a new frame
+    assert {r.status for r in rejected} == {400}
+    assert _pauses(printer) == 0
+    assert hass.states.get(FAILURE).state == STATE_OFF
+    assert hass.states.get(SCORE).state == STATE_UNKNOWN  # no verdict
+    assert hass.states.get(LAST_CHECK).state != STATE_UNKNOWN  # but it did look
+    assert _logged(caplog, logging.WARNING) == []
+    assert _logged(caplog, logging.ERROR) == []
+
+    # frames it can read again are judged
+    gadget.reset()
+    await _print_for(hass, freezer, printer, 60)
+    assert hass.states.get(SCORE).state != STATE_UNKNOWN
+
+
+# --- what happens on a failure ---------------------------------------------------------------
+
+
+async def _fail_a_print(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, printer: PrusaLinkSimulator
+) -> None:
+    printer.start_job(display_name="part.bgcode", duration=7200)
+    printer.set_scene(Scene(0))
+    await _print_for(hass, freezer, printer, 240)
+    printer.set_scene(Scene(94, "spaghetti"))
+    await _print_for(hass, freezer, printer, 180)
+
+
+async def test_failure_action_cancel_stops_the_print_once(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    vision: OpenAISimulator,
+    mock_config_entry: MockConfigEntry,
+    options: dict[str, Any],
+) -> None:
+    await _watch(hass, mock_config_entry, {**options, CONF_FAILURE_ACTION: "cancel"})
+    events = _events(hass)
+
+    await _fail_a_print(hass, freezer, printer)
+
+    job = f"/api/v1/job/{printer.job_id}"
+    assert _job_commands(printer) == [("DELETE", job, 204)]
+    assert hass.states.get(STATE).state == "stopped"
+    failures = [e.data["action"] for e in events if e.data["level"] == "failure"]
+    assert failures == ["cancelled"]
+    assert hass.states.get(DETECTION_EVENT).attributes["action"] == "cancelled"
+    assert "stopped the print" in (_notification(hass, mock_config_entry) or "")
+
+    checks = len(vision.requests)
+    await _print_for(hass, freezer, printer, 120)
+    assert len(vision.requests) == checks  # a stopped print is not watched
+    assert len(_job_commands(printer)) == 1
+
+
+async def test_failure_action_notify_leaves_the_printer_alone(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    vision: OpenAISimulator,
+    mock_config_entry: MockConfigEntry,
+    options: dict[str, Any],
+) -> None:
+    await _watch(hass, mock_config_entry, {**options, CONF_FAILURE_ACTION: "notify"})
+    events = _events(hass)
+
+    await _fail_a_print(hass, freezer, printer)
+    await _print_for(hass, freezer, printer, 120)  # the failure goes on
+
+    assert _job_commands(printer) == []
+    assert hass.states.get(STATE).state == "printing"
+    assert hass.states.get(FAILURE).state == "on"
+    failures = [e for e in events if e.data["level"] == "failure"]
+    assert len(failures) == 1  # one notification, not one per check
+    assert failures[0].data["action"] == "notified"
+    message = _notification(hass, mock_config_entry)
+    assert message is not None
+    assert message.startswith("Spaghetti (score")
+    assert message.endswith("Check the print.")
+
+
+async def test_pause_the_printer_refuses_is_reported_once(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    vision: OpenAISimulator,
+    mock_config_entry: MockConfigEntry,
+    options: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Someone paused on the printer's knob; Home Assistant has not polled since.
+
+    Polls are ten minutes apart here, so the monitor still believes the printer
+    prints when it decides; PrusaLink answers its pause with 409.
+    """
+    printer.start_job(display_name="part.bgcode", duration=7200)
+    await _watch(
+        hass,
+        mock_config_entry,
+        {**options, CONF_PRINTING_INTERVAL: 600, CONF_IDLE_INTERVAL: 600},
+    )
+    events = _events(hass)
+    printer.pause()
+    printer.set_scene(Scene(95, "spaghetti"))
+    caplog.clear()
+
+    for _ in range(300 // 5):
+        await advance(hass, freezer, 5)
+
+    job = f"/api/v1/job/{printer.job_id}/pause"
+    assert _job_commands(printer) == [("PUT", job, 409)]
+    failures = [e.data["action"] for e in events if e.data["level"] == "failure"]
+    assert failures == ["pause_failed"]
+    errors = _logged(caplog, logging.ERROR)
+    assert len(errors) == 1
+    assert "could not pause" in errors[0]
+    assert "could not act (pause_failed)" in (
+        _notification(hass, mock_config_entry) or ""
+    )
+    # after acting it looked again: the printer is paused, the checks stop
+    assert hass.states.get(STATE).state == "paused"
+
+
+async def test_warning_action_none_records_the_warning_without_notifying(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    vision: OpenAISimulator,
+    mock_config_entry: MockConfigEntry,
+    options: dict[str, Any],
+) -> None:
+    await _watch(hass, mock_config_entry, {**options, CONF_WARNING_ACTION: "none"})
+    events = _events(hass)
+    vision.script(
+        [
+            {
+                "failure_score": 52,
+                "print_quality": 5,
+                "kind": "stringing",
+                "reason": "Thin strings between the towers.",
+            }
+        ]
+        * 40
+    )
+    printer.start_job(display_name="part.bgcode", duration=7200)
+
+    await _print_for(hass, freezer, printer, 360)
+
+    assert [(e.data["level"], e.data["action"]) for e in events] == [
+        ("warning", "none")
+    ]
+    assert hass.states.get(DETECTION_EVENT).attributes["event_type"] == "warning"
+    assert _notification(hass, mock_config_entry) is None
+    assert _pauses(printer) == 0
+    assert hass.states.get(FAILURE).state == STATE_OFF
+
+
+# --- when checks run -----------------------------------------------------------------------
+
+
+async def test_no_checks_while_the_printer_is_unreachable(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    vision: OpenAISimulator,
+    mock_config_entry: MockConfigEntry,
+    options: dict[str, Any],
+) -> None:
+    """The camera is separate (an ESP32-CAM) and keeps working meanwhile."""
+    camera = PrusaLinkSimulator(serial="camera-only")
+    await camera.start(host="127.0.0.1", port=0)
+    try:
+        await _watch(
+            hass, mock_config_entry, {**options, CONF_SNAPSHOT_URL: camera.snapshot_url}
+        )
+        printer.start_job(display_name="part.bgcode", duration=7200)
+        await _print_for(hass, freezer, printer, 90)
+        assert len(vision.requests) >= 2
+
+        await printer.go_offline()
+        await advance(hass, freezer, 10)
+        frames, checks = camera.count("/camera/snapshot.jpg"), len(vision.requests)
+        for _ in range(120 // 5):
+            await advance(hass, freezer, 5)
+        assert camera.count("/camera/snapshot.jpg") == frames
+        assert len(vision.requests) == checks
+
+        await printer.come_back()
+        await _print_for(hass, freezer, printer, 90)
+        assert len(vision.requests) > checks
+    finally:
+        await camera.stop()
+
+
+async def test_switching_detection_back_on_resumes_checks(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    vision: OpenAISimulator,
+    mock_config_entry: MockConfigEntry,
+    options: dict[str, Any],
+) -> None:
+    await _watch(hass, mock_config_entry, options)
+    printer.start_job(display_name="part.bgcode", duration=7200)
+    await _print_for(hass, freezer, printer, 30)
+    await hass.services.async_call(
+        "switch", "turn_off", {"entity_id": SWITCH}, blocking=True
+    )
+    calls = len(vision.requests)
+    await _print_for(hass, freezer, printer, 60)
+    assert len(vision.requests) == calls
+
+    await hass.services.async_call(
+        "switch", "turn_on", {"entity_id": SWITCH}, blocking=True
+    )
+    await _print_for(hass, freezer, printer, 60)
+    assert len(vision.requests) >= calls + 2
+
+
+# --- usage today ---------------------------------------------------------------------------
+
+
+def _local(hour: int, minute: int) -> datetime:
+    return datetime(2026, 3, 1, hour, minute, tzinfo=dt_util.get_default_time_zone())
+
+
+async def test_usage_today_starts_again_after_midnight(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    vision: OpenAISimulator,
+    mock_config_entry: MockConfigEntry,
+    options: dict[str, Any],
+) -> None:
+    freezer.move_to(_local(23, 58))
+    await _watch(hass, mock_config_entry, options)
+    printer.start_job(display_name="overnight.bgcode", duration=7200)
+
+    await _print_for(hass, freezer, printer, 115)  # until 23:59:55
+    before_midnight = len(vision.requests)
+    assert before_midnight >= 4
+    assert int(hass.states.get(USAGE).state) == before_midnight
+
+    await _print_for(hass, freezer, printer, 65)  # until 00:01:00
+    after_midnight = len(vision.requests) - before_midnight
+    assert after_midnight >= 2
+    usage = hass.states.get(USAGE)
+    assert int(usage.state) == after_midnight
+    assert usage.attributes["calls_this_print"] == len(vision.requests)
+    tokens = sum(r.prompt_tokens + r.completion_tokens for r in vision.requests)
+    assert usage.attributes["tokens_this_print"] == tokens
+    assert usage.attributes["tokens_today"] < tokens
+
+
+async def test_usage_today_is_zero_on_a_day_without_checks(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    vision: OpenAISimulator,
+    mock_config_entry: MockConfigEntry,
+    options: dict[str, Any],
+) -> None:
+    freezer.move_to(_local(23, 50))
+    await _watch(hass, mock_config_entry, options)
+    printer.start_job(display_name="short.bgcode", duration=7200)
+    await _print_for(hass, freezer, printer, 120)
+    printer.cancel()
+    await _print_for(hass, freezer, printer, 30)
+    calls = len(vision.requests)
+    assert int(hass.states.get(USAGE).state) == calls > 0
+
+    for _ in range(20):  # until 00:02, idle
+        await advance(hass, freezer, 30)
+
+    assert len(vision.requests) == calls
+    assert hass.states.get(USAGE).state == "0"
