@@ -21,9 +21,11 @@ from custom_components.print_sentinel.const import (
     DOMAIN,
     PRINTER_TYPE_PRUSALINK,
 )
+from simulators.openai_compat import OpenAISimulator
 from simulators.prusalink import PrusaLinkSimulator
 
 PRINTER_PASSWORD = "sim-Secret-pw-4711"
+VISION_API_KEY = "sk-test-Sentinel-4b1d9e"
 PRINTER_SERIAL = "10589-3742441634512345"
 
 
@@ -67,6 +69,15 @@ async def printer(socket_enabled: None) -> AsyncGenerator[PrusaLinkSimulator]:
     """A simulated Prusa MK4S with PrusaLink on a free loopback port."""
     sim = PrusaLinkSimulator(PRINTER_PASSWORD, serial=PRINTER_SERIAL)
     await sim.start(host="127.0.0.1", port=0)
+    yield sim
+    await sim.stop()
+
+
+@pytest.fixture
+async def vision(socket_enabled: None) -> AsyncGenerator[OpenAISimulator]:
+    """The OpenAI-compatible simulator, without random false positives."""
+    sim = OpenAISimulator(VISION_API_KEY, seed=1, false_positive_rate=0.0)
+    await sim.start()
     yield sim
     await sim.stop()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -34,9 +33,8 @@ from simulators.prusalink import PrusaLinkSimulator
 from simulators.scene import Scene
 
 from .common import advance
-from .conftest import PRINTER_SERIAL
+from .conftest import PRINTER_SERIAL, VISION_API_KEY as API_KEY
 
-API_KEY = "sk-test-Sentinel-4b1d9e"
 FAILURE = "binary_sensor.prusa_mk4s_failure_detected"
 SCORE = "sensor.prusa_mk4s_failure_score"
 SWITCH = "switch.prusa_mk4s_failure_detection"
@@ -44,15 +42,6 @@ DETECTION_EVENT = "event.prusa_mk4s_failure_detection"
 FLAGGED = "image.prusa_mk4s_flagged_frame"
 USAGE = "sensor.prusa_mk4s_ai_usage_today"
 STATE = "sensor.prusa_mk4s_printer_state"
-
-
-@pytest.fixture
-async def vision(socket_enabled: None) -> AsyncGenerator[OpenAISimulator]:
-    """The OpenAI-compatible simulator (a deterministic noise model)."""
-    sim = OpenAISimulator(API_KEY, seed=1, false_positive_rate=0.0)
-    await sim.start()
-    yield sim
-    await sim.stop()
 
 
 @pytest.fixture

@@ -58,15 +58,6 @@ GADGET_KEY = "prod_monitor_edges_key_0042"
 
 
 @pytest.fixture
-async def vision(socket_enabled: None) -> AsyncGenerator[OpenAISimulator]:
-    """The OpenAI-compatible simulator (no false positives)."""
-    sim = OpenAISimulator(API_KEY, seed=1, false_positive_rate=0.0)
-    await sim.start()
-    yield sim
-    await sim.stop()
-
-
-@pytest.fixture
 def options(printer: PrusaLinkSimulator, vision: OpenAISimulator) -> dict[str, Any]:
     """OpenAI detector, the printer's camera, a check every 20 s."""
     return {

@@ -44,6 +44,7 @@ from ..verdict import (
     Usage,
     Verdict,
 )
+from .pacing import Pacer
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -171,7 +172,7 @@ class GadgetDetector:
         self._lock = asyncio.Lock()
         self._context: _Context | None = None
         self._interval = DEFAULT_INTERVAL
-        self._not_before: float | None = None
+        self._pacer = Pacer("Gadget", clock)
         self._bad_args_logged = False
 
     @property
@@ -199,13 +200,7 @@ class GadgetDetector:
         if not frames:
             raise DetectorFrameRejected("no frame to analyze")
         async with self._lock:
-            if self._not_before is not None:
-                remaining = self._not_before - self._clock()
-                if remaining > 0:
-                    raise DetectorRateLimited(
-                        f"Gadget asked to wait {remaining:.0f} s more",
-                        retry_after=remaining,
-                    )
+            self._pacer.check()
             jpeg = frames[-1].jpeg
             if len(jpeg) > MAX_IMAGE_BYTES:
                 jpeg = await asyncio.get_running_loop().run_in_executor(
@@ -275,7 +270,7 @@ class GadgetDetector:
             raise self._api_error(answer, context)
         interval, quality, warning, pause, score = _parse_result(answer.body)
         self._interval = interval
-        self._not_before = self._clock() + interval
+        self._pacer.wait(interval)
         if score >= SPAGHETTI_SCORE:
             kind = FailureKind.SPAGHETTI
         elif warning or pause:
@@ -319,7 +314,7 @@ class GadgetDetector:
     def _hold[E: DetectorError](self, err: E) -> E:
         """Refuse calls (without sending them) until `err.retry_after` has passed."""
         if err.retry_after is not None:
-            self._not_before = self._clock() + err.retry_after
+            self._pacer.wait(err.retry_after)
         return err
 
     def _api_error(self, answer: _Answer, context: _Context | None) -> DetectorError:

@@ -35,6 +35,7 @@ from ..verdict import (
     Usage,
     Verdict,
 )
+from .pacing import Pacer
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ class PrintWatchDetector:
         self._ticket_id = uuid.uuid4().hex
         self._scores: list[float] = []
         self._sma = 0.0
-        self._not_before: float | None = None
+        self._pacer = Pacer("PrintWatch", clock)
         self._failures = 0
 
     @property
@@ -128,13 +129,7 @@ class PrintWatchDetector:
         if not frames:
             raise DetectorFrameRejected("no frame to analyze")
         async with self._lock:
-            if self._not_before is not None:
-                remaining = self._not_before - self._clock()
-                if remaining > 0:
-                    raise DetectorRateLimited(
-                        f"PrintWatch asked to wait {remaining:.0f} s more",
-                        retry_after=remaining,
-                    )
+            self._pacer.check()
             started = time.perf_counter()
             try:
                 async with self._session.post(
@@ -191,7 +186,7 @@ class PrintWatchDetector:
         """Return a result body, or raise the DetectorError the answer calls for."""
         code = body.get("statusCode") if isinstance(body, Mapping) else None
         if BACKOFF_STATUS in (status, code):
-            self._not_before = self._clock() + BACKOFF_SECONDS
+            self._pacer.wait(BACKOFF_SECONDS)
             raise DetectorRateLimited(
                 "PrintWatch asked to back off (213)", retry_after=BACKOFF_SECONDS
             )
