@@ -256,7 +256,15 @@ class OpenAISimulator:
         count: int | None = None,
         retry_after: float | None = None,
     ) -> None:
-        """Answer in `mode` (for the next `count` requests, or until changed)."""
+        """Answer in `mode` (for the next `count` requests, or until changed).
+
+        Leaving `hang` releases the requests that hang (they get a 503, if their
+        client still listens), as a real server's stuck requests end when it
+        recovers.
+        """
+        if self._mode is SimMode.HANG and SimMode(mode) is not SimMode.HANG:
+            self._released.set()
+            self._released = asyncio.Event()
         self._mode = SimMode(mode)
         self._mode_count = count
         if retry_after is not None:
@@ -268,8 +276,7 @@ class OpenAISimulator:
 
     def reset(self) -> None:
         """Back to normal answers, no delay, no script, an empty log."""
-        self._mode = SimMode.NORMAL
-        self._mode_count = None
+        self.set_mode(SimMode.NORMAL)
         self._script.clear()
         self.delay = 0.0
         self.retry_after = 2.0

@@ -1,0 +1,1 @@
+"""The fault-injection soak: simulated printers through hours of faults."""
