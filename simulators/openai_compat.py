@@ -274,6 +274,10 @@ class OpenAISimulator:
         """Answer the next requests with these contents, in order (dicts as JSON)."""
         self._script.extend(verdicts)
 
+    def script_left(self) -> int:
+        """How many scripted answers are still to be given."""
+        return len(self._script)
+
     def reset(self) -> None:
         """Back to normal answers, no delay, no script, an empty log."""
         self.set_mode(SimMode.NORMAL)

@@ -6,14 +6,14 @@ where it matters, the time of day.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import datetime
 import logging
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import persistent_notification
-from homeassistant.const import STATE_OFF, STATE_UNKNOWN
+from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.util import dt as dt_util
 import pytest
@@ -28,6 +28,7 @@ from custom_components.print_sentinel.const import (
     CONF_IDLE_INTERVAL,
     CONF_OPENAI_API_KEY,
     CONF_OPENAI_BASE_URL,
+    CONF_POLICY,
     CONF_PRINTING_INTERVAL,
     CONF_SNAPSHOT_URL,
     CONF_WARNING_ACTION,
@@ -465,3 +466,147 @@ async def test_usage_today_is_zero_on_a_day_without_checks(
 
     assert len(vision.requests) == calls
     assert hass.states.get(USAGE).state == "0"
+
+
+# --- answers that arrive too late or contradict themselves --------------------------
+
+
+def _late(
+    entry: MockConfigEntry, meanwhile: Callable[[], Awaitable[None]]
+) -> list[int]:
+    """Make the next detector calls run `meanwhile` before their answer arrives."""
+    monitor = entry.runtime_data.monitor
+    analyze = monitor.detector.async_analyze
+    calls: list[int] = []
+
+    async def slow_analyze(frames: Any) -> Any:
+        verdict = await analyze(frames)
+        calls.append(len(calls))
+        await meanwhile()
+        return verdict
+
+    monitor.detector.async_analyze = slow_analyze
+    return calls
+
+
+async def test_a_verdict_arriving_after_a_new_print_started_is_dropped(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    vision: OpenAISimulator,
+    mock_config_entry: MockConfigEntry,
+    options: dict[str, Any],
+) -> None:
+    """A slow answer about the old print must not pause the next one."""
+    # the detector's own suggestion acts on one verdict: the fastest policy
+    await _watch(hass, mock_config_entry, {**options, CONF_POLICY: "gadget"})
+    printer.start_job(display_name="first.bgcode", duration=7200)
+    await _print_for(hass, freezer, printer, 40)  # seen printing, first check done
+    coordinator = mock_config_entry.runtime_data.coordinator
+
+    async def user_starts_another_print() -> None:
+        if printer.job_id == first:
+            printer.cancel()
+            printer.start_job(display_name="second.bgcode", duration=7200)
+            await coordinator.async_refresh()
+
+    first = printer.job_id
+    calls = _late(mock_config_entry, user_starts_another_print)
+    vision.script([_failing_answer()])
+    await _print_for(hass, freezer, printer, 30)
+    assert vision.script_left() == 0
+
+    assert calls  # the check ran, and its answer came after the new print began
+    assert printer.job_id != first
+    assert _job_commands(printer) == []
+    assert printer.state == "PRINTING"
+    assert hass.states.get(FAILURE).state == STATE_OFF
+
+
+async def test_a_verdict_arriving_after_the_user_paused_is_not_acted_on(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    vision: OpenAISimulator,
+    mock_config_entry: MockConfigEntry,
+    options: dict[str, Any],
+) -> None:
+    await _watch(hass, mock_config_entry, {**options, CONF_POLICY: "gadget"})
+    printer.start_job(display_name="part.bgcode", duration=7200)
+    await _print_for(hass, freezer, printer, 40)  # seen printing, first check done
+    coordinator = mock_config_entry.runtime_data.coordinator
+
+    async def user_pauses() -> None:
+        if printer.state == "PRINTING":
+            printer.pause()
+            await coordinator.async_refresh()
+
+    _late(mock_config_entry, user_pauses)
+    vision.script([_failing_answer()])
+    await _print_for(hass, freezer, printer, 30)
+    assert vision.script_left() == 0
+
+    assert printer.state == "PAUSED"
+    assert _job_commands(printer) == []  # no pause (nor cancel) from Print Sentinel
+    assert hass.states.get(FAILURE).state == STATE_OFF
+
+
+async def test_the_same_late_verdict_is_acted_on_while_the_print_goes_on(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    vision: OpenAISimulator,
+    mock_config_entry: MockConfigEntry,
+    options: dict[str, Any],
+) -> None:
+    """The control for the two tests above: a slow answer about this print counts."""
+    await _watch(hass, mock_config_entry, {**options, CONF_POLICY: "gadget"})
+    printer.start_job(display_name="part.bgcode", duration=7200)
+    await _print_for(hass, freezer, printer, 40)  # seen printing, first check done
+    coordinator = mock_config_entry.runtime_data.coordinator
+
+    async def nothing_changes() -> None:
+        await coordinator.async_refresh()
+
+    _late(mock_config_entry, nothing_changes)
+    vision.script([_failing_answer()])
+    await _print_for(hass, freezer, printer, 30)
+    assert vision.script_left() == 0
+
+    job = f"/api/v1/job/{printer.job_id}"
+    assert _job_commands(printer) == [("PUT", f"{job}/pause", 204)]
+    assert hass.states.get(FAILURE).state == STATE_ON
+
+
+def _failing_answer() -> dict[str, Any]:
+    return {
+        "failure_score": 96,
+        "print_quality": 1,
+        "kind": "spaghetti",
+        "reason": "Tangled filament everywhere.",
+    }
+
+
+async def test_answers_that_contradict_themselves_never_pause(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    vision: OpenAISimulator,
+    mock_config_entry: MockConfigEntry,
+    options: dict[str, Any],
+) -> None:
+    await _watch(hass, mock_config_entry, {**options, CONF_POLICY: "gadget"})
+    printer.start_job(display_name="part.bgcode", duration=7200)
+    printer.set_scene(Scene(0))  # once the script is used up, answers are clean
+    contradictions = [
+        {"failure_score": 95, "print_quality": 2, "kind": "none", "reason": "Fine."},
+        {"failure_score": 92, "print_quality": 10, "kind": "blob", "reason": "Nice."},
+    ] * 4
+    vision.script(contradictions)
+    await _print_for(hass, freezer, printer, 60 + 8 * 20)
+
+    assert vision.script_left() == 0  # every contradiction was answered
+    assert _job_commands(printer) == []
+    assert hass.states.get(FAILURE).state == STATE_OFF
+    last_check = hass.states.get(LAST_CHECK)
+    assert last_check is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Generator
 from typing import Any
 
@@ -89,6 +90,7 @@ class RecordingAITask(ai_task.AITaskEntity):
         self.attachments: list[bytes] = []
         self.answer: Callable[[bytes], Any] = judge_by_scene
         self.error: Exception | None = None
+        self.hang: asyncio.Event | None = None
 
     async def _async_generate_data(
         self, task: ai_task.GenDataTask, chat_log: conversation.ChatLog
@@ -100,6 +102,8 @@ class RecordingAITask(ai_task.AITaskEntity):
             for attachment in task.attachments or []
         ]
         self.attachments.extend(images)
+        if self.hang is not None:
+            await self.hang.wait()
         if self.error is not None:
             raise self.error
         return ai_task.GenDataTaskResult(
@@ -311,6 +315,22 @@ async def test_agent_errors_are_unavailable(
 
     with pytest.raises(DetectorUnavailable, match="Error talking to the provider"):
         await detector.async_analyze([])
+
+
+async def test_a_provider_that_never_answers_times_out(
+    hass: HomeAssistant, setup_entities: None, judge: RecordingAITask
+) -> None:
+    """A hung AI Task is an outage the monitor retries, not a check that never ends."""
+    detector = AITaskDetector(hass, AI_ENTITY, CAMERA, timeout=0.2)
+    judge.hang = asyncio.Event()
+
+    with pytest.raises(DetectorUnavailable, match=r"no answer within 0\.2 s"):
+        await detector.async_analyze([])
+
+    judge.hang.set()
+    judge.hang = None
+    verdict = await detector.async_analyze([])
+    assert verdict.failure_score == 0
 
 
 async def test_camera_without_image_is_unavailable(

@@ -515,6 +515,59 @@ def test_parse_answer_rejects_anything_off_schema(data: Any) -> None:
         parse_answer(data)
 
 
+@pytest.mark.parametrize(
+    ("data", "why"),
+    [
+        (
+            {"failure_score": 95, "print_quality": 2, "kind": "none", "reason": "x"},
+            "kind none",
+        ),
+        (
+            {"failure_score": 50, "print_quality": 5, "kind": "none", "reason": "x"},
+            "kind none",
+        ),
+        (
+            {
+                "failure_score": 90,
+                "print_quality": 9,
+                "kind": "spaghetti",
+                "reason": "x",
+            },
+            "good print_quality",
+        ),
+    ],
+)
+def test_parse_answer_rejects_answers_that_contradict_themselves(
+    data: dict[str, Any], why: str
+) -> None:
+    """A failing score beside "none" or a near-perfect quality is unclear."""
+    with pytest.raises(DetectorBadResponse, match=why):
+        parse_answer(data)
+
+
+def test_parse_answer_keeps_consistent_borderline_answers() -> None:
+    assert (
+        parse_answer(
+            {"failure_score": 49, "print_quality": 6, "kind": "none", "reason": "ok"}
+        ).kind
+        is FailureKind.NONE
+    )
+    assert (
+        parse_answer(
+            {
+                "failure_score": 79,
+                "print_quality": 9,
+                "kind": "stringing",
+                "reason": "s",
+            }
+        ).failure_score
+        == 79.0
+    )
+    assert parse_answer(
+        {"failure_score": 80, "print_quality": 7, "kind": "blob", "reason": "b"}
+    ).pause
+
+
 def test_parse_answer_accepts_a_valid_answer() -> None:
     answer = parse_answer(
         {

@@ -142,6 +142,10 @@ class DetectionMonitor:
         self._stopped_by_auth = False
         self._failing = False
         self._checking = False
+        self._generation = 0
+        """Bumped whenever what a running check saw stops being current: a new
+        print, a resume, a reset, the switch. A verdict from an older generation
+        is dropped, never acted on."""
         self._long_side = DETECTOR_LONG_SIDE.get(detector.name, DEFAULT_LONG_SIDE)
 
     # --- lifecycle --------------------------------------------------------
@@ -225,6 +229,7 @@ class DetectionMonitor:
             previous is PrinterState.PAUSED and snapshot.state is PrinterState.PRINTING
         ):
             self.policy_state = self.policy.on_resume(self.policy_state, self._now)
+            self._generation += 1
             self._acted = False
             self._warned = False
             self.state.decision = self.policy_state.decision
@@ -242,6 +247,7 @@ class DetectionMonitor:
     @callback
     def _start_print(self, print_id: str) -> None:
         self.policy_state = self.policy.on_new_print(self._now, self.policy_state)
+        self._generation += 1
         self._buffer.clear()
         self._acted = False
         self._warned = False
@@ -302,6 +308,7 @@ class DetectionMonitor:
     async def _async_check_and_decide(self) -> float:
         """Run one scheduled check; return the seconds until the next one."""
         interval = self.settings.check_interval
+        generation = self._generation
         try:
             frame = await self._async_frame(self.settings.camera_entity_id)
         except (HomeAssistantError, ValueError) as err:
@@ -324,10 +331,20 @@ class DetectionMonitor:
             return interval
         except DetectorError as err:
             self._outage(str(err))
-            self._step(NoVerdict.from_error(err))
+            if self._still_current(generation):
+                self._step(NoVerdict.from_error(err))
             return max(interval, err.retry_after or 0)
         self._recovered()
         self._record(verdict)
+        if not self._still_current(generation):
+            # the answer took long: the print ended, was paused or resumed, or a
+            # new one started meanwhile; what it saw is not this print any more
+            _LOGGER.debug(
+                "Dropping a late verdict for %s: the print changed during the check",
+                self.entry.title,
+            )
+            self._notify()
+            return interval
         decision = self._step(verdict)
         await self._async_act(decision, verdict, frame)
         next_check = interval
@@ -336,6 +353,17 @@ class DetectionMonitor:
         if verdict.next_check_after:
             next_check = max(next_check, verdict.next_check_after)
         return next_check
+
+    def _still_current(self, generation: int) -> bool:
+        """Whether the print a check started on is still printing, unchanged."""
+        snapshot = self.coordinator.data
+        return (
+            generation == self._generation
+            and self._can_check
+            and self.coordinator.last_update_success
+            and snapshot is not None
+            and snapshot.state is PrinterState.PRINTING
+        )
 
     def _record(self, verdict: Verdict) -> None:
         today = dt_util.now().date()
@@ -487,6 +515,7 @@ class DetectionMonitor:
     def async_set_enabled(self, enabled: bool) -> None:
         """The switch: turn detection off (or on again) for the current print."""
         self.state.enabled = enabled
+        self._generation += 1
         if not enabled:
             self._cancel_check()
         self._handle_printer_update()
@@ -496,6 +525,7 @@ class DetectionMonitor:
     def async_reset(self) -> None:
         """Forget everything decided for this print and start clean."""
         self.policy_state = self.policy.on_new_print(self._now, self.policy_state)
+        self._generation += 1
         self._buffer.clear()
         self._acted = False
         self._warned = False

@@ -30,6 +30,8 @@ WARNING_SCORE: Final = 50.0
 """A failure score at or above this suggests warning the user."""
 PAUSE_SCORE: Final = 80.0
 """A failure score at or above this suggests pausing the print."""
+CONTRADICTING_QUALITY: Final = 8
+"""A print quality this good beside a failing score makes the answer unclear."""
 
 KINDS: Final = tuple(kind.value for kind in FailureKind)
 
@@ -155,6 +157,15 @@ def parse_answer(data: object) -> Answer:
     reason = data["reason"]
     if not isinstance(reason, str):
         raise DetectorBadResponse("reason is not a string")
+    # an answer that contradicts itself is unclear, and unclear never pauses
+    if kind == FailureKind.NONE.value and score >= WARNING_SCORE:
+        raise DetectorBadResponse(
+            "answer contradicts itself: a high failure_score with kind none"
+        )
+    if score >= PAUSE_SCORE and quality >= CONTRADICTING_QUALITY:
+        raise DetectorBadResponse(
+            "answer contradicts itself: a failing score with a good print_quality"
+        )
     return Answer(
         failure_score=float(score),
         print_quality=int(quality),

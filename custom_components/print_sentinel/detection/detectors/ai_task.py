@@ -11,6 +11,7 @@ the same strict rules as the OpenAI detector's answer.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 import logging
 import time
@@ -40,6 +41,8 @@ _LOGGER = logging.getLogger(__name__)
 
 NAME: Final = "ai_task"
 CAMERA_MEDIA_PREFIX: Final = "media-source://camera/"
+DEFAULT_TIMEOUT: Final = 60.0
+"""Seconds an AI Task may take: a hung provider must not stop detection for good."""
 
 
 def verdict_structure() -> probatio.Schema:
@@ -99,10 +102,16 @@ class AITaskDetector:
     """The AI Task takes its own snapshot: one fresh frame per call."""
 
     def __init__(
-        self, hass: HomeAssistant, entity_id: str, camera_entity_id: str
+        self,
+        hass: HomeAssistant,
+        entity_id: str,
+        camera_entity_id: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         """Use the AI Task `entity_id` and the printer's `camera_entity_id`."""
         self._hass = hass
+        self._timeout = timeout
         self._entity_id = entity_id
         self._camera_entity_id = camera_entity_id
         self._structure = verdict_structure()
@@ -127,14 +136,19 @@ class AITaskDetector:
             raise DetectorUnavailable("the AI Task integration is not set up")
         started = time.perf_counter()
         try:
-            result = await ai_task.async_generate_data(
-                self._hass,
-                task_name=TASK_NAME,
-                entity_id=self._entity_id,
-                instructions=instructions_for(1),
-                structure=self._structure,
-                attachments=[camera_attachment(self._camera_entity_id)],
-            )
+            async with asyncio.timeout(self._timeout):
+                result = await ai_task.async_generate_data(
+                    self._hass,
+                    task_name=TASK_NAME,
+                    entity_id=self._entity_id,
+                    instructions=instructions_for(1),
+                    structure=self._structure,
+                    attachments=[camera_attachment(self._camera_entity_id)],
+                )
+        except TimeoutError as err:
+            raise DetectorUnavailable(
+                f"AI Task {self._entity_id} gave no answer within {self._timeout:g} s"
+            ) from err
         except HomeAssistantError as err:
             _LOGGER.debug("AI Task %s failed: %s", self._entity_id, err)
             raise DetectorUnavailable(
