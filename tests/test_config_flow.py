@@ -283,6 +283,30 @@ async def test_dhcp_discovery_adds_printer(
     assert result["result"].unique_id == PRINTER_SERIAL
 
 
+async def test_same_printer_at_a_new_address_moves_the_entry(
+    hass: HomeAssistant, printer: PrusaLinkSimulator, mock_config_entry: MockConfigEntry
+) -> None:
+    """A user who adds the printer again after its IP changed fixes the entry."""
+    mock_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        mock_config_entry,
+        data={**mock_config_entry.data, CONF_HOST: "http://192.0.2.9"},
+    )
+    flow_id = await _prusalink_form(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id,
+        {
+            CONF_HOST: printer.url,
+            CONF_USERNAME: "maker",
+            CONF_PASSWORD: PRINTER_PASSWORD,
+        },
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert mock_config_entry.data[CONF_HOST] == printer.url
+    assert len(hass.config_entries.async_entries(DOMAIN)) == 1
+
+
 async def test_dhcp_known_printer_with_new_ip_updates_host(
     hass: HomeAssistant, mock_config_entry: MockConfigEntry
 ) -> None:
