@@ -4,8 +4,10 @@ Speaks `POST /api/v2/infer` as PrintWatch's clients use it: a JSON object with
 `api_key`, `printer_id`, `ticket_id`, `state`, a base64 JPEG in `image_array`, the
 detection settings `conf` (0-1), `buffer_length`, `buffer_percent` (0-100),
 `thresholds` ([notify, action], 0-1) and the print's trailing `scores`. Other keys the
-plugin sends (`version`, `force`, `sma_spaghetti`, job progress...) are accepted.
-Missing or mistyped keys answer 422 `{"detail": [...]}` like the FastAPI service.
+plugin sends (`version`, `force`, `sma_spaghetti`...) are accepted; the job's
+`printTime`, `printTimeLeft` (seconds), `progress` (percent, 0-100) and `job_name` are
+optional but must be numbers (a string for `job_name`) when sent. Missing or mistyped
+keys answer 422 `{"detail": [...]}` like the FastAPI service.
 
 The answer: `{"statusCode": 200, "defect_detected": "True"|"False", "score": 0-1,
 "smas": [[sma]], "levels": [notify, action], "boxes": [[cx, cy, w, h], ...]}` (boxes
@@ -16,12 +18,18 @@ when their mean over the last `buffer_length` reaches the notify threshold, acti
 when it reaches the action threshold and at least `buffer_percent` % of those frames
 were defective; both stay false until `buffer_length` scores exist.
 
+With `legacy_shape` the answer is the one PrintWatch's API guide shows:
+`{"statusCode": 200, "defect_detected": true|false, "boxes": "[[x1, y1, x2, y2], ...]"}`
+(a real boolean, the boxes a STRING holding a JSON list of corners in 0-1 units, and
+no `score`, `smas` or `levels`), plus `interval` when set.
+
 A wrong key answers `reject_key_with` (401) and `{"statusCode": 401, "detail":
 "Invalid API key"}`; with `reject_key_with = 200` the error is in the body only
 (`{"detail": "Invalid API key"}`, what PrintWatch's client raises on).
 
 Test switches (attributes, or `POST /_sim/switches` with a JSON object): `delay`,
-`hang`, `malformed` (a raw body answered with 200), `interval`, `reject_key_with`.
+`hang`, `malformed` (a raw body answered with 200), `interval`, `reject_key_with`,
+`legacy_shape`.
 `POST /_sim/backoff` `{"count"}` answers the next calls with 213 (HTTP and
 `statusCode`), `POST /_sim/fail` `{"status", "count"}` with a server error,
 `POST /_sim/script` `{"results": [{...}, ...]}` overrides the next answers' fields,
@@ -38,6 +46,7 @@ import base64
 import binascii
 import contextlib
 from dataclasses import dataclass
+import json
 import random
 from typing import Any, Final
 
@@ -61,6 +70,14 @@ _REQUIRED: Final[dict[str, tuple[type, ...]]] = {
     "thresholds": (list,),
     "scores": (list,),
 }
+_OPTIONAL: Final[dict[str, tuple[type, ...]]] = {
+    "printTime": _NUMBER,
+    "printTimeLeft": _NUMBER,
+    "progress": _NUMBER,
+    "job_name": (str,),
+}
+BOX_UNITS: Final = 640.0
+"""The full answer's boxes are in 640-pixel units ([cx, cy, w, h])."""
 
 
 @dataclass(slots=True)
@@ -86,8 +103,13 @@ class PrintWatchSimulator:
         port: int = 0,
         seed: int = 0,
         noise: float = 0.02,
+        legacy_shape: bool = False,
     ) -> None:
-        """Accept `api_key`; nothing listens before `start`."""
+        """Accept `api_key`; nothing listens before `start`.
+
+        `legacy_shape` answers as PrintWatch's API guide shows (no score, boxes as a
+        JSON string).
+        """
         self.api_key = api_key
         self.host = host
         self.port = port
@@ -98,6 +120,7 @@ class PrintWatchSimulator:
         self.malformed: str | None = None
         self.interval: float | None = None
         self.reject_key_with = 401
+        self.legacy_shape = legacy_shape
         self.requests: list[PrintWatchRequest] = []
         self._backoffs = 0
         self._failures: list[int] = []
@@ -171,6 +194,7 @@ class PrintWatchSimulator:
         self.malformed = None
         self.interval = None
         self.reject_key_with = 401
+        self.legacy_shape = False
 
     # -- API ---------------------------------------------------------------------
 
@@ -261,6 +285,15 @@ class PrintWatchSimulator:
             if defect
             else []
         )
+        if self.legacy_shape:
+            legacy: dict[str, Any] = {
+                "statusCode": 200,
+                "defect_detected": defect,
+                "boxes": json.dumps([_corners(box) for box in boxes]),
+            }
+            if self.interval is not None:
+                legacy["interval"] = self.interval
+            return legacy
         answer: dict[str, Any] = {
             "statusCode": 200,
             "defect_detected": str(defect),
@@ -282,6 +315,7 @@ class PrintWatchSimulator:
             "malformed": self.malformed,
             "interval": self.interval,
             "reject_key_with": self.reject_key_with,
+            "legacy_shape": self.legacy_shape,
         }
 
     async def _sim_requests(self, _request: web.Request) -> web.Response:
@@ -319,6 +353,8 @@ class PrintWatchSimulator:
                 self.interval = None if value is None else float(value)
             if "reject_key_with" in body:
                 self.reject_key_with = int(body["reject_key_with"])
+            if "legacy_shape" in body:
+                self.legacy_shape = bool(body["legacy_shape"])
         except (ValueError, TypeError) as err:
             return web.json_response({"error": str(err)}, status=400)
         return web.json_response(self._switches())
@@ -362,6 +398,11 @@ def _validate(body: dict[str, Any]) -> list[dict[str, Any]]:
             problems.append({"loc": ["body", key], "msg": "field required"})
         elif isinstance(body[key], bool) or not isinstance(body[key], types):
             problems.append({"loc": ["body", key], "msg": "wrong type"})
+    for key, types in _OPTIONAL.items():
+        if key in body and (
+            isinstance(body[key], bool) or not isinstance(body[key], types)
+        ):
+            problems.append({"loc": ["body", key], "msg": "wrong type"})
     if problems:
         return problems
     if not body["printer_id"] or not body["ticket_id"]:
@@ -382,7 +423,18 @@ def _validate(body: dict[str, Any]) -> list[dict[str, Any]]:
         isinstance(s, _NUMBER) and not isinstance(s, bool) for s in body["scores"]
     ):
         problems.append({"loc": ["body", "scores"], "msg": "numbers expected"})
+    if "progress" in body and not 0 <= body["progress"] <= 100:
+        problems.append({"loc": ["body", "progress"], "msg": "must be 0-100"})
     return problems
+
+
+def _corners(box: list[float]) -> list[float]:
+    """[cx, cy, w, h] in 640-pixel units as [x1, y1, x2, y2] in 0-1 (the guide's)."""
+    cx, cy, w, h = (value / BOX_UNITS for value in box)
+    return [
+        round(max(0.0, min(1.0, value)), 4)
+        for value in (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+    ]
 
 
 async def _json_object(request: web.Request) -> dict[str, Any] | None:

@@ -88,6 +88,8 @@ class SimPrinter:
     bed_target: float = 0.0
     chamber_target: float = 0.0
     fan_voltage: int = 0
+    more_fans: list[int] = field(default_factory=list)
+    """PWM (0-255) of fans after the first (a second part or chamber fan)."""
     speed_multiply: int = 100
     flow_multiply: int = 100
     x: float = 0.0
@@ -394,7 +396,8 @@ class RepetierSimulator:
                     else []
                 ),
                 "fans": [
-                    {"on": printer.fan_voltage > 0, "voltage": printer.fan_voltage}
+                    {"on": voltage > 0, "voltage": voltage}
+                    for voltage in [printer.fan_voltage, *printer.more_fans]
                 ],
                 "x": round(printer.x, 2),
                 "y": round(printer.y, 2),

@@ -489,6 +489,21 @@ def _late(
     return calls
 
 
+async def _printing_on_one_verdict(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    entry: MockConfigEntry,
+    options: dict[str, Any],
+) -> Any:
+    """A print under the detector's own suggestion (acts on one verdict, the fastest
+    policy), seen printing and checked once; return the printer's coordinator."""
+    await _watch(hass, entry, {**options, CONF_POLICY: "gadget"})
+    printer.start_job(display_name="part.bgcode", duration=7200)
+    await _print_for(hass, freezer, printer, 40)
+    return entry.runtime_data.coordinator
+
+
 async def test_a_verdict_arriving_after_a_new_print_started_is_dropped(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -498,11 +513,9 @@ async def test_a_verdict_arriving_after_a_new_print_started_is_dropped(
     options: dict[str, Any],
 ) -> None:
     """A slow answer about the old print must not pause the next one."""
-    # the detector's own suggestion acts on one verdict: the fastest policy
-    await _watch(hass, mock_config_entry, {**options, CONF_POLICY: "gadget"})
-    printer.start_job(display_name="first.bgcode", duration=7200)
-    await _print_for(hass, freezer, printer, 40)  # seen printing, first check done
-    coordinator = mock_config_entry.runtime_data.coordinator
+    coordinator = await _printing_on_one_verdict(
+        hass, freezer, printer, mock_config_entry, options
+    )
 
     async def user_starts_another_print() -> None:
         if printer.job_id == first:
@@ -531,10 +544,9 @@ async def test_a_verdict_arriving_after_the_user_paused_is_not_acted_on(
     mock_config_entry: MockConfigEntry,
     options: dict[str, Any],
 ) -> None:
-    await _watch(hass, mock_config_entry, {**options, CONF_POLICY: "gadget"})
-    printer.start_job(display_name="part.bgcode", duration=7200)
-    await _print_for(hass, freezer, printer, 40)  # seen printing, first check done
-    coordinator = mock_config_entry.runtime_data.coordinator
+    coordinator = await _printing_on_one_verdict(
+        hass, freezer, printer, mock_config_entry, options
+    )
 
     async def user_pauses() -> None:
         if printer.state == "PRINTING":
@@ -560,10 +572,9 @@ async def test_the_same_late_verdict_is_acted_on_while_the_print_goes_on(
     options: dict[str, Any],
 ) -> None:
     """The control for the two tests above: a slow answer about this print counts."""
-    await _watch(hass, mock_config_entry, {**options, CONF_POLICY: "gadget"})
-    printer.start_job(display_name="part.bgcode", duration=7200)
-    await _print_for(hass, freezer, printer, 40)  # seen printing, first check done
-    coordinator = mock_config_entry.runtime_data.coordinator
+    coordinator = await _printing_on_one_verdict(
+        hass, freezer, printer, mock_config_entry, options
+    )
 
     async def nothing_changes() -> None:
         await coordinator.async_refresh()

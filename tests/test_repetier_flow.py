@@ -9,6 +9,7 @@ from typing import Any
 from unittest.mock import patch
 
 from aiohttp import web
+from homeassistant.components.camera import async_get_image
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState, ConfigFlowResult
 from homeassistant.const import CONF_API_KEY, CONF_HOST, CONF_PORT
 from homeassistant.core import HomeAssistant
@@ -21,6 +22,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.print_sentinel.const import (
     CONF_PRINTER_SLUG,
     CONF_PRINTER_TYPE,
+    CONF_WEBCAM,
     DOMAIN,
     PRINTER_TYPE_REPETIER,
 )
@@ -120,14 +122,36 @@ def _schema(result: ConfigFlowResult) -> probatio.Schema:
     return schema
 
 
-def _options(result: ConfigFlowResult) -> list[tuple[str, str]]:
-    """The (value, label) pairs the printer select offers."""
+def _options(
+    result: ConfigFlowResult, name: str = CONF_PRINTER_SLUG
+) -> list[tuple[str, str]]:
+    """The (value, label) pairs the form's only field, a select, offers."""
     (field,) = _fields(result)
-    assert field["name"] == CONF_PRINTER_SLUG
+    assert field["name"] == name
     return [
         (option["value"], option["label"])
         for option in field["selector"]["select"]["options"]
     ]
+
+
+def _default(result: ConfigFlowResult) -> Any:
+    (field,) = _fields(result)
+    return field.get("default")
+
+
+async def _pick(
+    hass: HomeAssistant, flow_id: str, slug: str, webcam: str = "0"
+) -> ConfigFlowResult:
+    """Pick a printer, and its webcam when the flow asks for one."""
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_PRINTER_SLUG: slug}
+    )
+    if result["type"] is FlowResultType.FORM:
+        assert result["step_id"] == "repetier_webcam"
+        result = await hass.config_entries.flow.async_configure(
+            flow_id, {CONF_WEBCAM: webcam}
+        )
+    return result
 
 
 async def _repetier_form(hass: HomeAssistant) -> str:
@@ -150,6 +174,7 @@ async def test_user_adds_repetier_printer(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    server.printer("ender_3").webcams = 2
     flow_id = await _repetier_form(hass)
     result = await hass.config_entries.flow.async_configure(
         flow_id, _server_input(server.port)
@@ -161,6 +186,21 @@ async def test_user_adds_repetier_printer(
     result = await hass.config_entries.flow.async_configure(
         flow_id, {CONF_PRINTER_SLUG: "ender_3"}
     )
+    # the printer has webcams: the flow offers them, the first one preselected
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "repetier_webcam"
+    assert _options(result, CONF_WEBCAM) == [
+        ("none", "No camera"),
+        ("0", "Webcam 1"),
+        ("1", "Webcam 2"),
+    ]
+    assert _default(result) == "0"
+    assert _fields(result)[0]["selector"]["select"]["translation_key"] == (
+        "repetier_webcam"
+    )
+    assert result["description_placeholders"] == {"name": "Ender 3", "count": "2"}
+
+    result = await hass.config_entries.flow.async_configure(flow_id, {CONF_WEBCAM: "1"})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Ender 3"
     assert result["data"] == {
@@ -169,6 +209,7 @@ async def test_user_adds_repetier_printer(
         CONF_PORT: server.port,
         CONF_API_KEY: API_KEY,
         CONF_PRINTER_SLUG: "ender_3",
+        CONF_WEBCAM: 1,
     }
     entry = result["result"]
     assert entry.unique_id == f"{SERVER_UUID}_ender_3"
@@ -189,6 +230,36 @@ async def test_user_adds_repetier_printer(
         r.key_in_header and not r.key_in_query for r in server.requests if r.action
     )
     assert API_KEY not in caplog.text
+    # the camera shows the chosen webcam
+    await async_get_image(hass, "camera.ender_3_camera")
+    (record,) = [r for r in server.requests if r.path == "/printer/camjpg/ender_3"]
+    assert record.raw_query == "cam=1"
+
+
+async def test_no_camera_chosen_is_stored_as_none(
+    hass: HomeAssistant, server: RepetierSimulator
+) -> None:
+    flow_id = await _repetier_form(hass)
+    await hass.config_entries.flow.async_configure(flow_id, _server_input(server.port))
+    result = await _pick(hass, flow_id, "prusa_i3", webcam="none")
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_WEBCAM] is None
+    await hass.async_block_till_done()
+    assert result["result"].state is ConfigEntryState.LOADED
+    assert [r for r in server.requests if r.path.startswith("/printer/camjpg")] == []
+
+
+async def test_printer_without_webcam_skips_the_camera_step(
+    hass: HomeAssistant, server: RepetierSimulator
+) -> None:
+    server.printer("prusa_i3").webcams = 0
+    flow_id = await _repetier_form(hass)
+    await hass.config_entries.flow.async_configure(flow_id, _server_input(server.port))
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_PRINTER_SLUG: "prusa_i3"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_WEBCAM] is None
 
 
 async def test_forms_serialize_for_the_frontend(
@@ -245,9 +316,7 @@ async def test_wrong_api_key_shows_invalid_auth_then_recovers(
         flow_id, _server_input(server.port)
     )
     assert result["step_id"] == "repetier_printer"
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, {CONF_PRINTER_SLUG: "prusa_i3"}
-    )
+    result = await _pick(hass, flow_id, "prusa_i3")
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"][CONF_API_KEY] == API_KEY
 
@@ -349,9 +418,7 @@ async def test_url_copied_from_the_browser_is_accepted(
         _server_input(3344, host=f" http://{HOST}:{server.port}/#/printer/prusa_i3 "),
     )
     assert result["step_id"] == "repetier_printer"
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, {CONF_PRINTER_SLUG: "prusa_i3"}
-    )
+    result = await _pick(hass, flow_id, "prusa_i3")
     assert result["data"][CONF_HOST] == HOST
     assert result["data"][CONF_PORT] == server.port
 
@@ -383,9 +450,7 @@ async def test_second_printer_of_the_same_server_can_be_added(
     )
     # the printer already set up is not offered again
     assert _options(result) == [("ender_3", "Ender 3")]
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, {CONF_PRINTER_SLUG: "ender_3"}
-    )
+    result = await _pick(hass, flow_id, "ender_3")
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["result"].unique_id == f"{SERVER_UUID}_ender_3"
     assert len(hass.config_entries.async_entries(DOMAIN)) == 2
@@ -415,16 +480,36 @@ async def test_same_printer_twice_aborts(
             flow_id, _server_input(server.port)
         )
         assert ("prusa_i3", "Prusa i3") in _options(result)
+    result = await _pick(hass, first, "prusa_i3")
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    result = await _pick(hass, second, "prusa_i3")
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert len(hass.config_entries.async_entries(DOMAIN)) == 1
+
+
+async def test_printer_being_added_elsewhere_aborts_while_at_the_camera_step(
+    hass: HomeAssistant, server: RepetierSimulator
+) -> None:
+    first, second = await _repetier_form(hass), await _repetier_form(hass)
+    for flow_id in (first, second):
+        await hass.config_entries.flow.async_configure(
+            flow_id, _server_input(server.port)
+        )
     result = await hass.config_entries.flow.async_configure(
         first, {CONF_PRINTER_SLUG: "prusa_i3"}
     )
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["step_id"] == "repetier_webcam"
+    # the first window is choosing the camera: the second cannot add the printer
     result = await hass.config_entries.flow.async_configure(
         second, {CONF_PRINTER_SLUG: "prusa_i3"}
     )
     assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
-    assert len(hass.config_entries.async_entries(DOMAIN)) == 1
+    assert result["reason"] == "already_in_progress"
+    result = await hass.config_entries.flow.async_configure(first, {CONF_WEBCAM: "0"})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    (entry,) = hass.config_entries.async_entries(DOMAIN)
+    assert entry.data[CONF_WEBCAM] == 0
 
 
 async def test_reconfigure_moves_printer_to_new_address_and_key(
@@ -450,13 +535,65 @@ async def test_reconfigure_moves_printer_to_new_address_and_key(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], _server_input(server.port)
     )
+    # then the camera choice, with the entry's webcam (0 for an older entry) preset
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "repetier_webcam"
+    assert _default(result) == "0"
+    assert entry.data[CONF_API_KEY] == "old-key"  # nothing changed yet
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_WEBCAM: "none"}
+    )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert entry.data[CONF_PORT] == server.port
     assert entry.data[CONF_API_KEY] == API_KEY
     assert entry.data[CONF_PRINTER_SLUG] == "prusa_i3"
+    assert entry.data[CONF_WEBCAM] is None
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_reconfigure_offers_the_webcams_with_the_choice_preset(
+    hass: HomeAssistant, server: RepetierSimulator
+) -> None:
+    server.printer("prusa_i3").webcams = 3
+    entry = _entry(server.port)
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        entry, data={**entry.data, CONF_WEBCAM: None}
+    )
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _server_input(server.port)
+    )
+    assert result["step_id"] == "repetier_webcam"
+    assert _default(result) == "none"
+    assert [value for value, _ in _options(result, CONF_WEBCAM)] == [
+        "none",
+        "0",
+        "1",
+        "2",
+    ]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_WEBCAM: "2"}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_WEBCAM] == 2
+
+
+async def test_reconfigure_of_printer_without_webcam_needs_no_camera_step(
+    hass: HomeAssistant, server: RepetierSimulator
+) -> None:
+    server.printer("prusa_i3").webcams = 0
+    entry = _entry(server.port)
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _server_input(server.port)
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_WEBCAM] is None
 
 
 async def test_reconfigure_to_another_server_aborts(
@@ -517,6 +654,7 @@ async def test_reauth_with_new_api_key(
     assert result["reason"] == "reauth_successful"
     assert entry.data[CONF_API_KEY] == "rotated-key"
     assert entry.data[CONF_HOST] == HOST
+    assert CONF_WEBCAM not in entry.data  # reauth leaves the camera choice alone
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
 
@@ -534,3 +672,21 @@ async def test_reauth_answered_by_another_server_aborts(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "wrong_printer"
     assert entry.data[CONF_API_KEY] == "old-key"
+
+
+@pytest.mark.parametrize("source", ["reauth", "reconfigure"])
+async def test_unknown_printer_type_is_not_treated_as_repetier(
+    hass: HomeAssistant, server: RepetierSimulator, source: str
+) -> None:
+    entry = _entry(server.port)
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        entry, data={**entry.data, CONF_PRINTER_TYPE: "octoprint"}
+    )
+    if source == "reauth":
+        result = await entry.start_reauth_flow(hass)
+    else:
+        result = await entry.start_reconfigure_flow(hass)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "unsupported_printer_type"
+    assert server.requests == []

@@ -108,6 +108,26 @@ async def test_chamber_and_layer_sensors_exist_only_where_reported(
     assert NOZZLE_TARGET in entity_ids
 
 
+async def test_no_fan_percent_sensor_for_a_printer_reporting_rpm(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    # PrusaLink reports fan RPM and the material, never a fan's power in percent
+    entity_ids = {
+        entry.entity_id
+        for entry in er.async_entries_for_config_entry(
+            entity_registry, init_integration.entry_id
+        )
+    }
+    assert "sensor.prusa_mk4s_fan_speed" not in entity_ids
+    assert {
+        "sensor.prusa_mk4s_hotend_fan",
+        "sensor.prusa_mk4s_print_fan",
+        MATERIAL,
+    } <= entity_ids
+
+
 async def test_sensors_follow_a_print_from_start_to_idle(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.exceptions import (
+    ConfigEntryAuthFailed,
+    ConfigEntryError,
+    ConfigEntryNotReady,
+)
 from homeassistant.helpers import (
     config_validation as cv,
     device_registry as dr,
@@ -46,6 +50,7 @@ from .const import (
     DETECTOR_AI_TASK,
     DOMAIN,
     LOGGER,
+    PRINTER_TYPE_PRUSALINK,
     PRINTER_TYPE_REPETIER,
 )
 from .coordinator import (
@@ -90,16 +95,27 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 def create_backend(
     hass: HomeAssistant, entry: PrintSentinelConfigEntry
 ) -> PrinterBackend:
-    """Build the backend the entry's printer type needs."""
-    if entry.data.get(CONF_PRINTER_TYPE) == PRINTER_TYPE_REPETIER:
+    """Build the backend the entry's printer type needs.
+
+    One branch per `PRINTER_TYPE_*` (a new backend adds one, see `printers/base.py`);
+    an unknown type is an error, never another backend's guess.
+    """
+    printer_type = entry.data.get(CONF_PRINTER_TYPE)
+    if printer_type == PRINTER_TYPE_PRUSALINK:
+        return PrusaLinkBackend(
+            get_async_client(hass),
+            entry.data[CONF_HOST],
+            entry.data[CONF_USERNAME],
+            entry.data[CONF_PASSWORD],
+        )
+    if printer_type == PRINTER_TYPE_REPETIER:
         from .repetier_flow import create_repetier_backend
 
         return create_repetier_backend(hass, entry.data)
-    return PrusaLinkBackend(
-        get_async_client(hass),
-        entry.data[CONF_HOST],
-        entry.data[CONF_USERNAME],
-        entry.data[CONF_PASSWORD],
+    raise ConfigEntryError(
+        translation_domain=DOMAIN,
+        translation_key="unsupported_printer_type",
+        translation_placeholders={"printer_type": str(printer_type)},
     )
 
 

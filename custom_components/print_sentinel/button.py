@@ -6,13 +6,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import PrintSentinelConfigEntry
 from .entity import PrintSentinelEntity
 from .helpers import printer_command
-from .printers.base import PrinterBackend, PrinterState
+from .printers.base import Capability, PrinterBackend, PrinterState
+from .sensor import async_remove_stale_entities
 
 PARALLEL_UPDATES = 1
 
@@ -24,6 +26,8 @@ class PrinterButtonDescription(ButtonEntityDescription):
     press_fn: Callable[[PrinterBackend], Awaitable[None]]
     allowed_states: frozenset[PrinterState]
     """The button is available only in these states."""
+    exists_fn: Callable[[frozenset[Capability]], bool] = lambda _: True
+    """Checked against the backend's capabilities: a command it lacks gets no button."""
 
 
 BUTTONS: tuple[PrinterButtonDescription, ...] = (
@@ -50,6 +54,7 @@ BUTTONS: tuple[PrinterButtonDescription, ...] = (
         translation_key="continue",
         press_fn=lambda backend: backend.async_continue(),
         allowed_states=frozenset({PrinterState.ATTENTION}),
+        exists_fn=lambda capabilities: Capability.CONTINUE in capabilities,
     ),
 )
 
@@ -61,8 +66,16 @@ async def async_setup_entry(
 ) -> None:
     """Set up the job buttons."""
     coordinator = entry.runtime_data.coordinator
+    capabilities = coordinator.backend.capabilities
+    existing = [d for d in BUTTONS if d.exists_fn(capabilities)]
+    async_remove_stale_entities(
+        hass,
+        Platform.BUTTON,
+        coordinator.identity.unique_id,
+        {d.key for d in BUTTONS} - {d.key for d in existing},
+    )
     async_add_entities(
-        PrinterButton(coordinator, description) for description in BUTTONS
+        PrinterButton(coordinator, description) for description in existing
     )
 
 

@@ -1,4 +1,11 @@
-"""Config flow for Print Sentinel: add a printer in the UI."""
+"""Config flow for Print Sentinel: add a printer in the UI.
+
+The `user` menu offers one option per printer type (`PRINTER_TYPES`); each entry stores
+its type as `CONF_PRINTER_TYPE`, and reauth and reconfigure dispatch on it. PrusaLink's
+steps live here, Repetier-Server's in `repetier_flow`. A new printer type adds its
+menu option, its steps and a branch in `async_step_reauth_confirm` and
+`async_step_reconfigure` (see the recipe in `printers/base.py`).
+"""
 
 from __future__ import annotations
 
@@ -24,6 +31,7 @@ from .const import (
     DOMAIN,
     LOGGER,
     PRINTER_TYPE_PRUSALINK,
+    PRINTER_TYPE_REPETIER,
 )
 from .coordinator import PrintSentinelConfigEntry
 from .options_flow import PrintSentinelOptionsFlow
@@ -39,6 +47,8 @@ from .printers.prusalink import PrusaLinkBackend, normalize_host
 PASSWORD_SELECTOR = selector.TextSelector(
     selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
 )
+PRINTER_TYPES = [PRINTER_TYPE_PRUSALINK, PRINTER_TYPE_REPETIER]
+"""The `user` menu, in order: each value is also the first step of that type."""
 
 
 def _prusalink_schema(defaults: Mapping[str, Any]) -> vol.Schema:
@@ -101,9 +111,7 @@ class PrintSentinelConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Let the user pick the kind of printer."""
-        return self.async_show_menu(
-            step_id="user", menu_options=["prusalink", "repetier"]
-        )
+        return self.async_show_menu(step_id="user", menu_options=PRINTER_TYPES)
 
     async def async_step_prusalink(
         self, user_input: dict[str, Any] | None = None
@@ -155,6 +163,14 @@ class PrintSentinelConfigFlow(ConfigFlow, domain=DOMAIN):
 
         return await async_step_repetier_printer(self, user_input)
 
+    async def async_step_repetier_webcam(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Pick the Repetier printer's webcam (adding it, or reconfiguring)."""
+        from .repetier_flow import async_step_repetier_webcam
+
+        return await async_step_repetier_webcam(self, user_input)
+
     async def async_step_dhcp(
         self, discovery_info: DhcpServiceInfo
     ) -> ConfigFlowResult:
@@ -189,10 +205,13 @@ class PrintSentinelConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Ask for the new password."""
         entry = self._get_reauth_entry()
-        if entry.data.get(CONF_PRINTER_TYPE) != PRINTER_TYPE_PRUSALINK:
+        printer_type = entry.data.get(CONF_PRINTER_TYPE)
+        if printer_type == PRINTER_TYPE_REPETIER:
             from .repetier_flow import async_step_repetier_reauth
 
             return await async_step_repetier_reauth(self, user_input)
+        if printer_type != PRINTER_TYPE_PRUSALINK:
+            return self.async_abort(reason="unsupported_printer_type")
         errors: dict[str, str] = {}
         if user_input is not None:
             data = {**entry.data, **user_input}
@@ -224,10 +243,13 @@ class PrintSentinelConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Change the printer's address (and credentials)."""
         entry = self._get_reconfigure_entry()
-        if entry.data.get(CONF_PRINTER_TYPE) != PRINTER_TYPE_PRUSALINK:
+        printer_type = entry.data.get(CONF_PRINTER_TYPE)
+        if printer_type == PRINTER_TYPE_REPETIER:
             from .repetier_flow import async_step_repetier_reconfigure
 
             return await async_step_repetier_reconfigure(self, user_input)
+        if printer_type != PRINTER_TYPE_PRUSALINK:
+            return self.async_abort(reason="unsupported_printer_type")
         errors: dict[str, str] = {}
         if user_input is not None:
             identity, errors = await validate_prusalink(self.hass, user_input)

@@ -14,6 +14,9 @@ CONF_PRINTER_TYPE: Final = "printer_type"
 PRINTER_TYPE_PRUSALINK: Final = "prusalink"
 PRINTER_TYPE_REPETIER: Final = "repetier"
 CONF_PRINTER_SLUG: Final = "printer_slug"
+CONF_WEBCAM: Final = "webcam"
+"""Repetier: 0-based index of the printer's webcam the camera shows; None for none.
+Entries from before the choice existed have no key: webcam 0, if the printer has one."""
 DEFAULT_USERNAME: Final = "maker"
 DEFAULT_REPETIER_PORT: Final = 3344
 

@@ -10,7 +10,12 @@ one config entry per printer (one device, one coordinator, one detector each):
    The step is shown even when only one printer is left: the user sees which
    printer is added (and that it is offline) before the entry exists, and the flow
    has one path instead of two. When every printer is set up the flow aborts with
-   `no_printers`.
+   `no_printers`;
+3. `repetier_webcam`, only when the picked printer has webcams in the server's
+   configuration (`getPrinterConfig`): "No camera" or webcam 1..n, the first by
+   default. The entry stores the 0-based index as `webcam` (None for no camera; a
+   printer without webcams gets None too). Entries from before this step have no
+   `webcam` key and keep showing webcam 0, if the printer has one.
 
 The unique id is `<server uuid>_<slug>`, what `RepetierBackend.async_get_identity`
 returns, so a printer keeps its entry when the server moves to another address.
@@ -18,7 +23,9 @@ returns, so a printer keeps its entry when the server moves to another address.
 an entry cannot be moved by reconfigure, which then aborts with `wrong_printer`.)
 
 Reconfigure (new host, port, key) and reauth (new key) check that the same server
-still has the same printer before they touch the entry. The API key is never logged.
+still has the same printer before they touch the entry. Reconfigure then offers the
+webcam choice again (the entry's choice preselected), so a webcam added later can be
+picked. The API key is never logged.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 import weakref
 
-from homeassistant.config_entries import ConfigFlowResult
+from homeassistant.config_entries import SOURCE_RECONFIGURE, ConfigFlowResult
 from homeassistant.const import CONF_API_KEY, CONF_HOST, CONF_PORT
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv, selector
@@ -39,6 +46,7 @@ from yarl import URL
 from .const import (
     CONF_PRINTER_SLUG,
     CONF_PRINTER_TYPE,
+    CONF_WEBCAM,
     DEFAULT_REPETIER_PORT,
     LOGGER,
     PRINTER_TYPE_REPETIER,
@@ -59,6 +67,8 @@ PASSWORD_SELECTOR = selector.TextSelector(
 )
 OFFLINE_SUFFIX = " (offline)"
 """Appended to the label of a printer the server is not connected to."""
+NO_WEBCAM = "none"
+"""The webcam select's value for "no camera" (the others are 0-based indexes)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,11 +88,15 @@ class RepetierServer:
 _SERVERS: weakref.WeakKeyDictionary[PrintSentinelConfigFlow, RepetierServer] = (
     weakref.WeakKeyDictionary()
 )
-"""The server each flow validated in `repetier`, for `repetier_printer` to offer.
+"""The server each flow validated in `repetier` (or `reconfigure`), for the next step.
 
 Kept beside the flow (not on it) so the flow class needs no Repetier attribute; the
 entry goes away with the flow.
 """
+_PRINTERS: weakref.WeakKeyDictionary[PrintSentinelConfigFlow, RepetierPrinterInfo] = (
+    weakref.WeakKeyDictionary()
+)
+"""The printer each flow picked, for `repetier_webcam` to offer its webcams."""
 
 
 def repetier_unique_id(server_id: str, slug: str) -> str:
@@ -151,14 +165,23 @@ async def async_validate_server(
     return RepetierServer(host=host, port=port, api_key=api_key, printers=printers), {}
 
 
-def _entry_data(server: RepetierServer, slug: str) -> dict[str, Any]:
+def _entry_data(
+    server: RepetierServer, slug: str, webcam: int | None
+) -> dict[str, Any]:
     return {
         CONF_PRINTER_TYPE: PRINTER_TYPE_REPETIER,
         CONF_HOST: server.host,
         CONF_PORT: server.port,
         CONF_API_KEY: server.api_key,
         CONF_PRINTER_SLUG: slug,
+        CONF_WEBCAM: webcam,
     }
+
+
+def entry_webcam(data: Mapping[str, Any]) -> int | None:
+    """Return the webcam an entry shows: its choice, webcam 0 for older entries."""
+    webcam = data.get(CONF_WEBCAM, 0)
+    return webcam if isinstance(webcam, int) and webcam >= 0 else None
 
 
 async def async_step_repetier(
@@ -195,15 +218,12 @@ async def async_step_repetier_printer(
         await flow.async_set_unique_id(
             repetier_unique_id(printer.server_id, printer.slug)
         )
-        flow._abort_if_unique_id_configured(
-            updates={
-                CONF_HOST: server.host,
-                CONF_PORT: server.port,
-                CONF_API_KEY: server.api_key,
-            }
-        )
+        _abort_if_configured(flow, server)
+        if printer.has_webcam:
+            _PRINTERS[flow] = printer
+            return await async_step_repetier_webcam(flow, None)
         return flow.async_create_entry(
-            title=printer.name, data=_entry_data(server, printer.slug)
+            title=printer.name, data=_entry_data(server, printer.slug, None)
         )
     configured = flow._async_current_ids(include_ignore=False)
     available = [
@@ -234,6 +254,95 @@ async def async_step_repetier_printer(
                 )
             }
         ),
+    )
+
+
+def _abort_if_configured(flow: PrintSentinelConfigFlow, server: RepetierServer) -> None:
+    """Abort when the printer has an entry; move that entry to the server's address."""
+    flow._abort_if_unique_id_configured(
+        updates={
+            CONF_HOST: server.host,
+            CONF_PORT: server.port,
+            CONF_API_KEY: server.api_key,
+        }
+    )
+
+
+def _webcam_schema(printer: RepetierPrinterInfo, default: int | None) -> vol.Schema:
+    if default is not None and not 0 <= default < printer.webcams:
+        default = 0
+    options = [selector.SelectOptionDict(value=NO_WEBCAM, label="No camera")]
+    options.extend(
+        selector.SelectOptionDict(value=str(index), label=f"Webcam {index + 1}")
+        for index in range(printer.webcams)
+    )
+    return vol.Schema(
+        {
+            vol.Required(
+                CONF_WEBCAM, default=NO_WEBCAM if default is None else str(default)
+            ): selector.SelectSelector(
+                selector.SelectSelectorConfig(
+                    options=options,
+                    mode=selector.SelectSelectorMode.LIST,
+                    translation_key="repetier_webcam",
+                )
+            )
+        }
+    )
+
+
+def _chosen_webcam(value: object, printer: RepetierPrinterInfo) -> int | None:
+    """Return the 0-based webcam index a select value names; None for no camera."""
+    if isinstance(value, str) and value.isdigit() and int(value) < printer.webcams:
+        return int(value)
+    return None
+
+
+async def async_step_repetier_webcam(
+    flow: PrintSentinelConfigFlow, user_input: dict[str, Any] | None
+) -> ConfigFlowResult:
+    """Let the user pick which of the printer's webcams the camera shows, if any.
+
+    Shown after `repetier_printer` when adding a printer, and after `reconfigure`.
+    """
+    reconfigure = flow.source == SOURCE_RECONFIGURE
+    server = _SERVERS.get(flow)
+    printer = _PRINTERS.get(flow)
+    if server is None or printer is None:  # a stale form: start over
+        if reconfigure:
+            return await async_step_repetier_reconfigure(flow, None)
+        return await async_step_repetier(flow, None)
+    if user_input is not None:
+        webcam = _chosen_webcam(user_input.get(CONF_WEBCAM), printer)
+        if reconfigure:
+            return _update_reconfigured(flow, server, webcam)
+        # defensive: another flow picking this printer aborts `already_in_progress`
+        _abort_if_configured(flow, server)
+        return flow.async_create_entry(
+            title=printer.name, data=_entry_data(server, printer.slug, webcam)
+        )
+    default = entry_webcam(flow._get_reconfigure_entry().data) if reconfigure else 0
+    return flow.async_show_form(
+        step_id="repetier_webcam",
+        data_schema=_webcam_schema(printer, default),
+        description_placeholders={
+            "name": printer.name,
+            "count": str(printer.webcams),
+        },
+    )
+
+
+def _update_reconfigured(
+    flow: PrintSentinelConfigFlow, server: RepetierServer, webcam: int | None
+) -> ConfigFlowResult:
+    return flow.async_update_reload_and_abort(
+        flow._get_reconfigure_entry(),
+        data_updates={
+            CONF_HOST: server.host,
+            CONF_PORT: server.port,
+            CONF_API_KEY: server.api_key,
+            CONF_WEBCAM: webcam,
+        },
     )
 
 
@@ -271,14 +380,12 @@ async def async_step_repetier_reconfigure(
         if abort is not None:
             return abort
         if server is not None:
-            return flow.async_update_reload_and_abort(
-                entry,
-                data_updates={
-                    CONF_HOST: server.host,
-                    CONF_PORT: server.port,
-                    CONF_API_KEY: server.api_key,
-                },
-            )
+            printer = server.printer(entry.data[CONF_PRINTER_SLUG])
+            if printer is not None and printer.has_webcam:
+                _SERVERS[flow] = server
+                _PRINTERS[flow] = printer
+                return await async_step_repetier_webcam(flow, None)
+            return _update_reconfigured(flow, server, None)
     return flow.async_show_form(
         step_id="reconfigure",
         data_schema=flow.add_suggested_values_to_schema(
@@ -327,6 +434,7 @@ def create_repetier_backend(
         data[CONF_PORT],
         data[CONF_API_KEY],
         data[CONF_PRINTER_SLUG],
+        webcam=entry_webcam(data),
     )
 
 

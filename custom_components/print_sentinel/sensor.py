@@ -17,20 +17,23 @@ from homeassistant.const import (
     PERCENTAGE,
     REVOLUTIONS_PER_MINUTE,
     EntityCategory,
+    Platform,
     UnitOfLength,
     UnitOfTemperature,
     UnitOfTime,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
+from .const import DOMAIN
 from .coordinator import PrintSentinelConfigEntry
 from .detection.monitor import DetectionMonitor, MonitorState
 from .detection_entity import DetectionEntity
 from .entity import PrintSentinelEntity, device_info
-from .printers.base import PrinterSnapshot, PrinterState
+from .printers.base import Capability, PrinterSnapshot, PrinterState
 from .prusa_connect import PrusaConnectUploader
 
 PARALLEL_UPDATES = 0
@@ -41,8 +44,14 @@ class PrinterSensorDescription(SensorEntityDescription):
     """Describes a printer sensor."""
 
     value_fn: Callable[[PrinterSnapshot], StateType | datetime]
-    exists_fn: Callable[[PrinterSnapshot], bool] = lambda _: True
-    """Checked on the first poll: a backend that never reports a value gets no entity."""
+    exists_fn: Callable[[frozenset[Capability]], bool] = lambda _: True
+    """Checked against the backend's capabilities at setup (not against a poll, so an
+    offline printer gets its entities): a value the backend never reports gets none."""
+
+
+def _requires(capability: Capability) -> Callable[[frozenset[Capability]], bool]:
+    """Return an `exists_fn` true for backends with `capability`."""
+    return lambda capabilities: capability in capabilities
 
 
 def _estimated_finish(snapshot: PrinterSnapshot) -> datetime | None:
@@ -124,7 +133,7 @@ SENSORS: tuple[PrinterSensorDescription, ...] = (
     _temperature(
         "chamber_temperature",
         lambda s: s.chamber_temperature,
-        exists_fn=lambda s: s.chamber_temperature is not None,
+        exists_fn=_requires(Capability.CHAMBER),
     ),
     PrinterSensorDescription(
         key="z_height",
@@ -141,7 +150,7 @@ SENSORS: tuple[PrinterSensorDescription, ...] = (
         translation_key="layer",
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda s: s.layer,
-        exists_fn=lambda s: s.layer is not None,
+        exists_fn=_requires(Capability.LAYER),
     ),
     PrinterSensorDescription(
         key="print_speed",
@@ -167,6 +176,7 @@ SENSORS: tuple[PrinterSensorDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
         value_fn=lambda s: s.fan_hotend,
+        exists_fn=_requires(Capability.FAN_RPM),
     ),
     PrinterSensorDescription(
         key="fan_print",
@@ -176,11 +186,23 @@ SENSORS: tuple[PrinterSensorDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
         value_fn=lambda s: s.fan_print,
+        exists_fn=_requires(Capability.FAN_RPM),
+    ),
+    PrinterSensorDescription(
+        key="fan_speed",
+        translation_key="fan_speed",
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda s: s.fan_speed,
+        exists_fn=_requires(Capability.FAN_SPEED),
     ),
     PrinterSensorDescription(
         key="material",
         translation_key="material",
         value_fn=lambda s: s.material,
+        exists_fn=_requires(Capability.MATERIAL),
     ),
 )
 
@@ -252,10 +274,16 @@ async def async_setup_entry(
     """Set up the printer's sensors."""
     runtime = entry.runtime_data
     coordinator = runtime.coordinator
+    capabilities = coordinator.backend.capabilities
+    existing = [d for d in SENSORS if d.exists_fn(capabilities)]
+    async_remove_stale_entities(
+        hass,
+        Platform.SENSOR,
+        coordinator.identity.unique_id,
+        {d.key for d in SENSORS} - {d.key for d in existing},
+    )
     entities: list[SensorEntity] = [
-        PrinterSensor(coordinator, description)
-        for description in SENSORS
-        if description.exists_fn(coordinator.data)
+        PrinterSensor(coordinator, description) for description in existing
     ]
     if runtime.monitor is not None:
         entities.extend(
@@ -265,6 +293,23 @@ async def async_setup_entry(
     if runtime.connect_uploader is not None:
         entities.append(ConnectUploadSensor(coordinator, runtime.connect_uploader))
     async_add_entities(entities)
+
+
+@callback
+def async_remove_stale_entities(
+    hass: HomeAssistant, platform: Platform, unique_id: str, keys: set[str]
+) -> None:
+    """Remove registry entries of entities a printer's backend no longer gets.
+
+    Entries made before a backend declared its capabilities (a Repetier printer's
+    always unknown material sensor, say) would otherwise linger as orphans.
+    """
+    registry = er.async_get(hass)
+    for key in keys:
+        if entity_id := registry.async_get_entity_id(
+            platform, DOMAIN, f"{unique_id}_{key}"
+        ):
+            registry.async_remove(entity_id)
 
 
 class PrinterSensor(PrintSentinelEntity, SensorEntity):

@@ -36,6 +36,7 @@ _ENTITIES = (
     ("sensor", "state"),
     ("sensor", "material"),
     ("sensor", "progress"),
+    ("sensor", "job_name"),
     ("button", "pause"),
     ("button", "resume"),
     ("button", "cancel"),

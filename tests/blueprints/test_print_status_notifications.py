@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_mock_service
@@ -195,6 +196,94 @@ async def test_printer_error_is_notified_with_the_running_file(
 
     assert [n.data["title"] for n in notifications] == ["MK4S: Printer error"]
     assert notifications[0].data["message"] == "vase.gcode."
+
+
+@pytest.mark.parametrize(
+    ("state", "title"),
+    [("error", "MK4S: Printer error"), ("attention", "MK4S: Printer needs attention")],
+)
+async def test_printer_state_is_notified_with_file_progress_and_snapshot(
+    hass: HomeAssistant,
+    printer: FakePrinter,
+    job: JobEvents,
+    notifications: list[ServiceCall],
+    state: str,
+    title: str,
+) -> None:
+    """The printer's Job name and Progress sensors fill a state notification."""
+    await _create(hass, printer, job_events=[])
+    await job.fire("started", file_name="benchy.gcode", progress=0)
+    hass.states.async_set(printer["state"], "printing")
+    await hass.async_block_till_done()
+
+    # one poll: the sensors and the state change together
+    hass.states.async_set(printer["job_name"], "vase.gcode")
+    hass.states.async_set(printer["progress"], "63.6", {"unit_of_measurement": "%"})
+    hass.states.async_set(printer["state"], state)
+    await hass.async_block_till_done()
+
+    assert [n.data["title"] for n in notifications] == [title]
+    data = notifications[0].data
+    assert data["message"] == "vase.gcode (64 %)."
+    assert data["data"]["image"] == f"/api/camera_proxy/{printer['camera']}"
+
+
+async def test_state_notification_reads_the_chosen_sensors(
+    hass: HomeAssistant,
+    printer: FakePrinter,
+    notifications: list[ServiceCall],
+) -> None:
+    """Renamed sensors are found through the optional inputs."""
+    ent_reg = er.async_get(hass)
+    ent_reg.async_update_entity(printer["progress"], new_entity_id="sensor.fortschritt")
+    ent_reg.async_update_entity(printer["job_name"], new_entity_id="sensor.auftrag")
+    hass.states.async_set("sensor.fortschritt", "12.4")
+    hass.states.async_set("sensor.auftrag", "clip.bgcode")
+    await _create(
+        hass,
+        printer,
+        job_events=[],
+        progress_sensor="sensor.fortschritt",
+        job_name_sensor="sensor.auftrag",
+    )
+
+    hass.states.async_set(printer["state"], "attention")
+    await hass.async_block_till_done()
+
+    assert [n.data["message"] for n in notifications] == ["clip.bgcode (12 %)."]
+
+
+async def test_state_notification_without_progress_or_job_name(
+    hass: HomeAssistant,
+    printer: FakePrinter,
+    notifications: list[ServiceCall],
+) -> None:
+    """A printer in error with no job: no progress, no name, still notified."""
+    await _create(hass, printer, job_events=[], camera=[])
+    hass.states.async_set(printer["job_name"], "unknown")
+    hass.states.async_set(printer["progress"], "unknown")
+
+    hass.states.async_set(printer["state"], "error")
+    await hass.async_block_till_done()
+
+    assert [n.data["message"] for n in notifications] == ["No file name."]
+    assert "image" not in notifications[0].data["data"]
+
+
+async def test_job_events_keep_their_own_progress(
+    hass: HomeAssistant,
+    printer: FakePrinter,
+    job: JobEvents,
+    notifications: list[ServiceCall],
+) -> None:
+    """A job event reports the progress it carries, not the sensor's."""
+    hass.states.async_set(printer["progress"], "12")
+    hass.states.async_set(printer["job_name"], "other.gcode")
+    await _create(hass, printer)
+
+    await job.fire("failed", progress=80)
+
+    assert [n.data["message"] for n in notifications] == ["benchy.gcode (80 %)."]
 
 
 async def test_unselected_states_and_other_state_changes_are_quiet(

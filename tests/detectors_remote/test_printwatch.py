@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import AsyncGenerator
+import json
 import logging
 from typing import Any
 
@@ -11,6 +12,7 @@ import aiohttp
 import pytest
 
 from custom_components.print_sentinel.detection.detectors.printwatch import (
+    DEFECT_SCORE,
     PrintWatchDetector,
 )
 from custom_components.print_sentinel.detection.verdict import (
@@ -22,6 +24,11 @@ from custom_components.print_sentinel.detection.verdict import (
     DetectorUnavailable,
     FailureKind,
 )
+from custom_components.print_sentinel.printers.base import (
+    JobSnapshot,
+    PrinterSnapshot,
+    PrinterState,
+)
 from simulators.printwatch import PrintWatchSimulator
 
 from . import FakeClock, make_frame
@@ -30,6 +37,8 @@ pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 API_KEY = "sub_test_secret_key_9876543210"
 PRINTER_ID = "printer-abc"
+GUIDE_BOXES = "[[0.1262, 0.1627, 0.2892, 0.3740], [0.8562, 0.9011, 0.9999, 0.9975]]"
+"""The boxes of the answer in PrintWatch's API guide: a string holding a JSON list."""
 
 
 @pytest.fixture
@@ -107,6 +116,64 @@ async def test_request_carries_what_printwatch_clients_send(
     assert payload["thresholds"] == [0.25, 0.75]
     assert payload["scores"] == []
     assert payload["enable_feedback_images"] is False
+    # without a view of the printer: printing, and no job details
+    assert (payload["printTime"], payload["printTimeLeft"]) == (0, 0)
+    assert (payload["progress"], payload["job_name"]) == (0.0, "")
+
+
+@pytest.mark.parametrize(
+    ("snapshot", "expected"),
+    [
+        (
+            PrinterSnapshot(
+                state=PrinterState.PRINTING,
+                job=JobSnapshot(
+                    id=7,
+                    name="benchy.gcode",
+                    path="/usb/BENCHY~1.GCO",
+                    progress=42.5,
+                    time_printing=1200,
+                    time_remaining=1800,
+                ),
+            ),
+            (0, 1200, 1800, 42.5, "benchy.gcode"),
+        ),
+        (
+            PrinterSnapshot(
+                state=PrinterState.PAUSED,
+                job=JobSnapshot(id=7, path="/usb/vase.gcode", progress=90),
+            ),
+            (1, 0, 0, 90.0, "vase.gcode"),
+        ),
+        (PrinterSnapshot(state=PrinterState.IDLE), (2, 0, 0, 0.0, "")),
+        (PrinterSnapshot(state=PrinterState.FINISHED), (2, 0, 0, 0.0, "")),
+        (PrinterSnapshot(state=PrinterState.ERROR), (500, 0, 0, 0.0, "")),
+    ],
+)
+async def test_request_carries_the_printers_state_and_job(
+    session: aiohttp.ClientSession,
+    sim: PrintWatchSimulator,
+    clock: FakeClock,
+    snapshot: PrinterSnapshot,
+    expected: tuple[int, int, int, float, str],
+) -> None:
+    snapshots: list[PrinterSnapshot | None] = [None, snapshot]
+    detector = _detector(session, sim, clock, printer_info=lambda: snapshots[-1])
+    await detector.async_analyze([make_frame(20)])
+
+    payload = sim.requests[0].payload
+    assert payload is not None
+    assert sim.requests[0].status == 200  # the simulator accepts the types sent
+    fields = ("state", "printTime", "printTimeLeft", "progress", "job_name")
+    assert tuple(payload[key] for key in fields) == expected
+
+    # read at each call: no printer data yet is "printing, nothing known"
+    snapshots.pop()
+    clock.advance(60)
+    await detector.async_analyze([make_frame(20)])
+    payload = sim.requests[1].payload
+    assert payload is not None
+    assert tuple(payload[key] for key in fields) == (0, 0, 0, 0.0, "")
 
 
 async def test_scores_are_sent_back_and_levels_mapped(
@@ -246,13 +313,14 @@ async def test_unreachable_is_unavailable(
     "override",
     [
         {"score": 7},
+        {"score": -0.1},
         {"score": "0.5"},
-        {"score": None},
+        {"score": True},
         {"defect_detected": "maybe"},
+        {"defect_detected": 1},
+        {"score": None, "defect_detected": None},
         {"levels": "yes"},
         {"levels": [1, 0]},
-        {"boxes": "[[1, 2, 3, 4]]"},
-        {"boxes": [["a"]]},
         {"statusCode": 404, "detail": "Not found"},
     ],
 )
@@ -264,7 +332,17 @@ async def test_malformed_answer_is_bad_response(
         await detector.async_analyze([make_frame()])
 
 
-@pytest.mark.parametrize("body", ["<html>oops</html>", "[]", "{}"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<html>oops</html>",
+        "[]",
+        "{}",
+        # boxes alone are no verdict: neither defect_detected nor a score
+        f'{{"statusCode": 200, "boxes": "{GUIDE_BOXES}"}}',
+        '{"statusCode": 200, "boxes": [[1, 2, 3, 4]], "levels": [true, true]}',
+    ],
+)
 async def test_non_result_body_is_bad_response(
     detector: PrintWatchDetector, sim: PrintWatchSimulator, body: str
 ) -> None:
@@ -295,6 +373,147 @@ async def test_levels_map_to_warning_and_pause(
     verdict = await detector.async_analyze([make_frame(50)])
     assert (verdict.warning, verdict.pause) == expected
     assert verdict.kind is FailureKind.NONE
+
+
+async def test_answer_of_the_api_guide_is_a_clear_positive(
+    detector: PrintWatchDetector, sim: PrintWatchSimulator
+) -> None:
+    # verbatim the answer PrintWatch's API guide shows: no score, boxes as a string
+    sim.malformed = (
+        f'{{"statusCode": 200, "defect_detected": true, "boxes": "{GUIDE_BOXES}"}}'
+    )
+    verdict = await detector.async_analyze([make_frame(10)])
+    assert verdict.failure_score == DEFECT_SCORE == 80
+    assert verdict.kind is FailureKind.OTHER
+    assert (verdict.warning, verdict.pause) == (True, False)
+    assert "no score" in verdict.reason
+    assert "2 region(s) flagged" in verdict.reason
+
+
+@pytest.mark.parametrize(
+    ("failure", "score", "kind", "warning"),
+    [
+        (80, DEFECT_SCORE, FailureKind.OTHER, True),
+        (65, DEFECT_SCORE, FailureKind.OTHER, True),  # a fixed value, not the model's
+        (5, 0.0, FailureKind.NONE, False),
+    ],
+)
+async def test_guide_shaped_answers_give_verdicts(
+    session: aiohttp.ClientSession,
+    clock: FakeClock,
+    failure: int,
+    score: float,
+    kind: FailureKind,
+    warning: bool,
+) -> None:
+    sim = PrintWatchSimulator(api_key=API_KEY, noise=0, legacy_shape=True)
+    await sim.start()
+    try:
+        detector = _detector(session, sim, clock, buffer_size=2)
+        verdicts = [
+            await detector.async_analyze([make_frame(failure)]) for _ in range(2)
+        ]
+    finally:
+        await sim.stop()
+
+    answer = sim.requests[0].answer
+    assert set(answer) == {"statusCode", "defect_detected", "boxes"}
+    assert isinstance(answer["boxes"], str)
+    assert isinstance(answer["defect_detected"], bool)
+    for verdict in verdicts:
+        assert verdict.failure_score == score
+        assert verdict.kind is kind
+        assert (verdict.warning, verdict.pause) == (warning, False)
+        assert verdict.detector == "printwatch"
+    # only scores PrintWatch gave are sent back, none were given
+    second = sim.requests[1].payload
+    assert second is not None
+    assert second["scores"] == []
+    assert second["sma_spaghetti"] == 0.0
+
+
+async def test_guide_shape_through_the_switch_endpoint(
+    detector: PrintWatchDetector,
+    sim: PrintWatchSimulator,
+    session: aiohttp.ClientSession,
+) -> None:
+    async with session.post(
+        f"{sim.url}/_sim/switches", json={"legacy_shape": True}
+    ) as resp:
+        assert (await resp.json())["legacy_shape"] is True
+    verdict = await detector.async_analyze([make_frame(90, "spaghetti")])
+    assert verdict.failure_score == DEFECT_SCORE
+    assert verdict.kind is FailureKind.OTHER
+    assert "1 region(s) flagged" in verdict.reason
+    boxes = sim.requests[0].answer["boxes"]
+    assert isinstance(boxes, str)
+    # [cx, cy, w, h] of 640 px as the guide's [x1, y1, x2, y2] in 0-1
+    assert json.loads(boxes) == [[0.3125, 0.3531, 0.6875, 0.5844]]
+    sim.reset()
+    assert sim.legacy_shape is False
+
+
+@pytest.mark.parametrize(
+    "boxes", ["[[0.1, 0.2,", "", "nonsense", '{"a": 1}', '[["a"]]', [["a"]], 5]
+)
+async def test_unreadable_boxes_count_as_none(
+    session: aiohttp.ClientSession,
+    clock: FakeClock,
+    boxes: object,
+) -> None:
+    sim = PrintWatchSimulator(api_key=API_KEY, noise=0, legacy_shape=True)
+    await sim.start()
+    try:
+        detector = _detector(session, sim, clock)
+        sim.script({"boxes": boxes})
+        verdict = await detector.async_analyze([make_frame(80)])
+        assert verdict.failure_score == DEFECT_SCORE  # defect_detected still counts
+        assert verdict.kind is FailureKind.NONE
+        assert "region" not in verdict.reason
+
+        # nothing usable at all (no defect_detected, no score) is an error
+        clock.advance(60)
+        sim.script({"boxes": boxes, "defect_detected": None})
+        with pytest.raises(DetectorBadResponse):
+            await detector.async_analyze([make_frame(80)])
+    finally:
+        await sim.stop()
+
+
+async def test_boxes_as_a_json_string_are_counted(
+    detector: PrintWatchDetector, sim: PrintWatchSimulator
+) -> None:
+    sim.script({"boxes": GUIDE_BOXES})
+    verdict = await detector.async_analyze([make_frame(80)])
+    assert verdict.failure_score == 80  # the score is used when there is one
+    assert verdict.kind is FailureKind.OTHER
+    assert "2 region(s) flagged" in verdict.reason
+
+
+@pytest.mark.parametrize(
+    ("failure", "defect"), [(80, True), (60, True), (30, False), (0, False)]
+)
+async def test_score_without_defect_detected_uses_the_confidence(
+    detector: PrintWatchDetector,
+    sim: PrintWatchSimulator,
+    failure: int,
+    defect: bool,
+) -> None:
+    sim.script({"defect_detected": None, "levels": None, "boxes": []})
+    verdict = await detector.async_analyze([make_frame(failure)])
+    assert verdict.failure_score == failure
+    assert verdict.warning is defect  # no levels: the defect warns
+    assert ("defect detected" in verdict.reason) is defect
+
+
+async def test_missing_score_with_no_defect_is_zero(
+    detector: PrintWatchDetector, sim: PrintWatchSimulator
+) -> None:
+    sim.script({"score": None, "defect_detected": "False", "boxes": "[]"})
+    verdict = await detector.async_analyze([make_frame(80)])
+    assert verdict.failure_score == 0
+    assert verdict.kind is FailureKind.NONE
+    assert (verdict.warning, verdict.pause) == (False, False)
 
 
 async def test_interval_is_reported(
@@ -389,6 +608,9 @@ async def test_simulator_is_strict(
         assert (await resp.json())["detail"][0]["loc"] == ["body", "ticket_id"]
     async with session.post(url, json={**good, "thresholds": [0.3]}) as resp:
         assert resp.status == 422
+    for bad in ({"progress": 150}, {"progress": None}, {"job_name": 5}):
+        async with session.post(url, json={**good, **bad}) as resp:
+            assert resp.status == 422
     async with session.post(url, json={**good, "image_array": "!!"}) as resp:
         assert resp.status == 400
     async with session.post(url, json=good) as resp:
@@ -412,5 +634,5 @@ async def test_simulator_is_strict(
         assert (await resp.json())["score"] == 0.99
     async with session.get(f"{sim.url}/_sim/requests") as resp:
         log = await resp.json()
-    assert [r["status"] for r in log] == [422, 422, 422, 400, 200, 213, 200]
+    assert [r["status"] for r in log] == [422] * 6 + [400, 200, 213, 200]
     assert all("api_key" not in (r["payload"] or {}) for r in log)

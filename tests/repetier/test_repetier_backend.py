@@ -12,6 +12,7 @@ from aiohttp import web
 import pytest
 
 from custom_components.print_sentinel.printers.base import (
+    Capability,
     PrinterAuthError,
     PrinterCommandUnsupported,
     PrinterConnectionError,
@@ -72,6 +73,7 @@ def _closed_port() -> int:
 async def test_list_printers_returns_every_printer_of_the_server(
     sim: RepetierSimulator, session: aiohttp.ClientSession
 ) -> None:
+    sim.printer(SLUG).webcams = 2
     sim.printer("ender_3").webcams = 0
     sim.printer("ender_3").online = 0
 
@@ -83,16 +85,17 @@ async def test_list_printers_returns_every_printer_of_the_server(
             name="Prusa i3",
             online=True,
             server_id=sim.server_uuid,
-            has_webcam=True,
+            webcams=2,
         ),
         RepetierPrinterInfo(
             slug="ender_3",
             name="Ender 3",
             online=False,
             server_id=sim.server_uuid,
-            has_webcam=False,
+            webcams=0,
         ),
     ]
+    assert [printer.has_webcam for printer in printers] == [True, False]
     # The key was validated by an authenticated action, not just /printer/info.
     assert "listPrinter" in sim.actions()
 
@@ -207,7 +210,7 @@ async def test_poll_idle_printer(backend: RepetierBackend) -> None:
     assert snapshot.nozzle_temperature == pytest.approx(21.5)
     assert snapshot.nozzle_target == 0
     assert snapshot.bed_temperature == pytest.approx(21.5)
-    assert snapshot.extra["fan_percent"] == 0
+    assert snapshot.fan_speed == 0
     # What Repetier does not report stays None.
     assert snapshot.material is None
     assert snapshot.fan_print is None
@@ -243,7 +246,8 @@ async def test_poll_printing_printer_maps_job_progress_and_times(
     assert snapshot.z_height == pytest.approx(2.4)
     assert snapshot.print_speed == 120
     assert snapshot.flow == 95
-    assert snapshot.extra["fan_percent"] == pytest.approx(50.2)
+    assert snapshot.fan_speed == pytest.approx(50.2)
+    assert "fan_percent" not in snapshot.extra  # a field of its own, not an extra
     assert snapshot.extra["layer_count"] == 50
     assert snapshot.fan_print is None  # PWM is not RPM
 
@@ -275,6 +279,47 @@ async def test_poll_reads_the_active_extruder(
     assert snapshot.extra["extruder_1_target"] == 215
 
 
+async def test_capabilities_declare_what_repetier_reports(
+    sim: RepetierSimulator, backend: RepetierBackend
+) -> None:
+    await backend.async_get_identity()
+
+    assert backend.capabilities == {Capability.LAYER, Capability.FAN_SPEED}
+    # no material, no fan RPM, no attention state to continue from
+    assert Capability.MATERIAL not in backend.capabilities
+    assert Capability.FAN_RPM not in backend.capabilities
+    assert Capability.CONTINUE not in backend.capabilities
+
+
+async def test_chamber_comes_from_the_config_even_while_the_printer_is_off(
+    sim: RepetierSimulator, backend: RepetierBackend
+) -> None:
+    sim.printer(SLUG).has_chamber = True
+    sim.printer(SLUG).online = 0
+    assert Capability.CHAMBER not in backend.capabilities  # config not read yet
+
+    await backend.async_get_identity()
+    snapshot = await backend.async_poll()
+
+    assert snapshot.state is PrinterState.UNKNOWN
+    assert snapshot.chamber_temperature is None
+    assert Capability.CHAMBER in backend.capabilities
+    assert backend.diagnostics()["chambers"] == 1
+
+
+async def test_second_fan_is_an_extra(
+    sim: RepetierSimulator, backend: RepetierBackend
+) -> None:
+    sim.printer(SLUG).fan_voltage = 255
+    sim.printer(SLUG).more_fans = [0, 64]
+
+    snapshot = await backend.async_poll()
+
+    assert snapshot.fan_speed == 100
+    assert snapshot.extra["fan_1_percent"] == 0  # switched off
+    assert snapshot.extra["fan_2_percent"] == pytest.approx(25.1)
+
+
 async def test_poll_reads_the_heated_chamber(
     sim: RepetierSimulator, backend: RepetierBackend
 ) -> None:
@@ -293,7 +338,7 @@ async def test_poll_reads_the_heated_chamber(
         ("activeExtruder", lambda s: s.nozzle_target == 215),
         ("extruder", lambda s: s.nozzle_temperature is None),
         ("heatedBeds", lambda s: s.bed_temperature is None and s.bed_target is None),
-        ("fans", lambda s: "fan_percent" not in s.extra),
+        ("fans", lambda s: s.fan_speed is None),
         ("z", lambda s: s.z_height is None),
         ("layer", lambda s: s.layer is None),
         ("speedMultiply", lambda s: s.print_speed is None),
@@ -609,6 +654,43 @@ async def test_webcams_added_later_are_found_after_refresh(
 
     assert await backend.async_refresh_webcams() == 1
     assert backend.snapshot_url() is not None
+
+
+async def test_camera_shows_the_chosen_webcam(
+    sim: RepetierSimulator, session: aiohttp.ClientSession
+) -> None:
+    sim.printer(SLUG).webcams = 2
+    backend = RepetierBackend(session, HOST, sim.port, API_KEY, SLUG, webcam=1)
+    await backend.async_get_identity()
+
+    frame = await backend.async_get_camera_image()
+
+    assert frame is not None
+    assert frame.startswith(b"\xff\xd8")
+    (record,) = [r for r in sim.requests if r.path == f"/printer/camjpg/{SLUG}"]
+    assert record.raw_query == "cam=1"
+    assert backend.diagnostics()["webcam"] == 1
+
+
+async def test_camera_with_no_webcam_chosen_asks_the_server_nothing(
+    sim: RepetierSimulator, session: aiohttp.ClientSession
+) -> None:
+    backend = RepetierBackend(session, HOST, sim.port, API_KEY, SLUG, webcam=None)
+    await backend.async_get_identity()
+
+    assert await backend.async_get_camera_image() is None
+    assert [r for r in sim.requests if r.path.startswith("/printer/camjpg/")] == []
+
+
+async def test_camera_whose_webcam_was_removed_shows_nothing(
+    sim: RepetierSimulator, session: aiohttp.ClientSession
+) -> None:
+    sim.printer(SLUG).webcams = 1
+    backend = RepetierBackend(session, HOST, sim.port, API_KEY, SLUG, webcam=1)
+    await backend.async_get_identity()
+
+    assert await backend.async_get_camera_image() is None
+    assert [r for r in sim.requests if r.path.startswith("/printer/camjpg/")] == []
 
 
 async def test_thumbnail_is_the_job_preview_while_printing(

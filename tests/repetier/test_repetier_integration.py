@@ -24,6 +24,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.print_sentinel.const import (
     CONF_PRINTER_SLUG,
     CONF_PRINTER_TYPE,
+    CONF_WEBCAM,
     DOMAIN,
     PRINTER_TYPE_REPETIER,
 )
@@ -55,6 +56,16 @@ PAUSE = "button.prusa_i3_pause_print"
 RESUME = "button.prusa_i3_resume_print"
 CANCEL = "button.prusa_i3_cancel_print"
 CONTINUE = "button.prusa_i3_continue"
+FAN = "sensor.prusa_i3_fan_speed"
+LAYER = "sensor.prusa_i3_layer"
+CHAMBER = "sensor.prusa_i3_chamber_temperature"
+NEVER_REPORTED = (
+    "sensor.prusa_i3_material",
+    "sensor.prusa_i3_hotend_fan",
+    "sensor.prusa_i3_print_fan",
+    CONTINUE,
+)
+"""Entities of values and commands Repetier-Server does not have."""
 EVENT = "event.prusa_i3_print_job"
 CAMERA = "camera.prusa_i3_camera"
 
@@ -162,6 +173,87 @@ async def test_setup_creates_device_and_entities(
     assert {entity.device_id for entity in entities} == {device.id}
 
 
+def _entity_ids(hass: HomeAssistant, entry: MockConfigEntry) -> set[str]:
+    return {
+        e.entity_id
+        for e in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+    }
+
+
+async def test_only_what_repetier_reports_gets_an_entity(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    server: RepetierSimulator,
+    loaded: MockConfigEntry,
+) -> None:
+    entity_ids = _entity_ids(hass, loaded)
+    for entity_id in NEVER_REPORTED:
+        assert entity_id not in entity_ids, entity_id
+    assert {FAN, LAYER, PAUSE, RESUME, CANCEL} <= entity_ids
+    assert CHAMBER not in entity_ids  # this printer has no heated chamber
+
+    assert float(_state(hass, FAN)) == 0
+    fan = hass.states.get(FAN)
+    assert fan is not None
+    assert fan.attributes["unit_of_measurement"] == "%"
+    server.start_job(SLUG, layers=100)
+    server.printer(SLUG).fan_voltage = 191
+    server.advance(900)
+    await advance(hass, freezer, 31)
+    assert float(_state(hass, FAN)) == pytest.approx(74.9)
+    assert float(_state(hass, LAYER)) == 25
+
+
+async def test_printer_offline_at_start_gets_layer_and_chamber_sensors(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    server: RepetierSimulator,
+    entry: MockConfigEntry,
+) -> None:
+    server.printer(SLUG).has_chamber = True
+    server.printer(SLUG).online = 0
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert _state(hass, STATE) == STATE_UNKNOWN
+    for entity_id in (LAYER, CHAMBER, FAN):
+        assert _state(hass, entity_id) == STATE_UNKNOWN, entity_id
+
+    server.printer(SLUG).online = 1
+    server.start_job(SLUG)
+    await advance(hass, freezer, 31)
+    assert float(_state(hass, CHAMBER)) == 40
+    assert float(_state(hass, LAYER)) == 0
+
+
+async def test_entities_repetier_never_had_are_removed_from_the_registry(
+    hass: HomeAssistant, server: RepetierSimulator, entry: MockConfigEntry
+) -> None:
+    """Entries made before the backend declared what it reports do not linger."""
+    entry.add_to_hass(hass)
+    registry = er.async_get(hass)
+    for platform, key in (
+        ("sensor", "material"),
+        ("sensor", "fan_hotend"),
+        ("sensor", "fan_print"),
+        ("button", "continue"),
+    ):
+        registry.async_get_or_create(
+            platform, DOMAIN, f"{UNIQUE_ID}_{key}", config_entry=entry
+        )
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert {
+        e.unique_id for e in er.async_entries_for_config_entry(registry, entry.entry_id)
+    }.isdisjoint(
+        {
+            f"{UNIQUE_ID}_{key}"
+            for key in ("material", "fan_hotend", "fan_print", "continue")
+        }
+    )
+    assert hass.states.get(FAN) is not None
+
+
 async def test_job_shows_printing_and_progress(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -203,7 +295,6 @@ async def test_pause_button_sends_at_pause_never_stop_job(
     await advance(hass, freezer, 31)
     assert _state(hass, PAUSE) != STATE_UNAVAILABLE
     assert _state(hass, RESUME) == STATE_UNAVAILABLE
-    assert _state(hass, CONTINUE) == STATE_UNAVAILABLE
 
     await _press(hass, freezer, PAUSE)
     assert server.printer(SLUG).gcodes == [PAUSE_COMMAND]
@@ -317,6 +408,8 @@ async def test_camera_shows_the_server_webcam(
     server: RepetierSimulator,
     loaded: MockConfigEntry,
 ) -> None:
+    """An entry from before the webcam choice (no `webcam` key) shows webcam 0."""
+    assert CONF_WEBCAM not in loaded.data
     server.start_job(SLUG)
     await advance(hass, freezer, 31)
     image = await async_get_image(hass, CAMERA)
@@ -326,6 +419,41 @@ async def test_camera_shows_the_server_webcam(
     assert record.raw_query == "cam=0"
     assert record.key_in_header
     assert not record.key_in_query
+
+
+async def test_camera_shows_the_webcam_chosen_in_the_flow(
+    hass: HomeAssistant, server: RepetierSimulator, entry: MockConfigEntry
+) -> None:
+    server.printer(SLUG).webcams = 2
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(entry, data={**entry.data, CONF_WEBCAM: 1})
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    image = await async_get_image(hass, CAMERA)
+    assert image.content.startswith(b"\xff\xd8")
+    (record,) = [r for r in server.requests if r.path == f"/printer/camjpg/{SLUG}"]
+    assert record.raw_query == "cam=1"
+
+
+async def test_camera_with_no_webcam_chosen_shows_the_job_preview(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    server: RepetierSimulator,
+    entry: MockConfigEntry,
+) -> None:
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        entry, data={**entry.data, CONF_WEBCAM: None}
+    )
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    server.start_job(SLUG)
+    await advance(hass, freezer, 31)
+    image = await async_get_image(hass, CAMERA)
+    assert image.content.startswith(b"\x89PNG")
+    assert [
+        r.path for r in server.requests if r.path.startswith("/printer/camjpg")
+    ] == []
 
 
 async def test_camera_without_webcam_shows_the_job_preview(
@@ -393,6 +521,20 @@ async def test_api_key_stays_out_of_logs_and_diagnostics(
     assert diagnostics["entry"]["data"][CONF_API_KEY] == "**REDACTED**"
     assert diagnostics["backend"]["slug"] == SLUG
     assert API_KEY not in caplog.text
+
+
+async def test_unknown_printer_type_fails_setup_instead_of_guessing(
+    hass: HomeAssistant, server: RepetierSimulator, entry: MockConfigEntry
+) -> None:
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        entry, data={**entry.data, CONF_PRINTER_TYPE: "octoprint"}
+    )
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    assert entry.reason is not None
+    assert "octoprint" in entry.reason
+    assert server.requests == []  # not tried as a PrusaLink or a Repetier printer
 
 
 async def test_printer_dropping_off_usb_mid_print_fires_no_job_event(

@@ -36,6 +36,7 @@ from ..const import (
     DETECTOR_PRINTWATCH,
     LOGGER,
 )
+from ..printers.base import PrinterSnapshot
 from .detectors.ai_task import AITaskDetector
 from .detectors.gadget import GadgetDetector
 from .detectors.openai_compat import OpenAIDetector
@@ -52,6 +53,14 @@ from .verdict import (
 
 class DetectorNotConfigured(Exception):
     """The options lack what this detector needs (e.g. its API key)."""
+
+
+def _printer_snapshot(entry: ConfigEntry) -> PrinterSnapshot | None:
+    """The printer's latest poll, once the entry runs (not in an options check)."""
+    runtime = getattr(entry, "runtime_data", None)
+    coordinator = getattr(runtime, "coordinator", None)
+    data = getattr(coordinator, "data", None)
+    return data if isinstance(data, PrinterSnapshot) else None
 
 
 def build_detector(
@@ -98,6 +107,7 @@ def build_detector(
             api_key,
             options.get(CONF_PRINTWATCH_URL) or DEFAULT_PRINTWATCH_URL,
             printer_id=f"print_sentinel_{entry.entry_id}",
+            printer_info=lambda: _printer_snapshot(entry),
             clock=hass.loop.time,
         )
     raise DetectorNotConfigured(name)

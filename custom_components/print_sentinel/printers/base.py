@@ -3,12 +3,30 @@
 Every printer family Print Sentinel talks to (PrusaLink, Repetier-Server, ...) is one
 module in this package implementing `PrinterBackend`. The coordinator, the entities,
 the buttons and the failure-detection monitor only ever see this interface and the
-normalised `PrinterSnapshot`, so adding a backend (OctoPrint, Moonraker) means:
+normalised `PrinterSnapshot`; a backend says which optional entities make sense for
+it through `capabilities`. Adding a backend (OctoPrint, Moonraker) touches:
 
-1. a module here with a class implementing `PrinterBackend` (poll, identity,
-   pause/resume/cancel, optional thumbnail/camera), raising only the errors below;
-2. a simulator in `simulators/` speaking that printer's real protocol;
-3. a config-flow step that builds the backend and calls `async_get_identity`.
+1. `printers/<name>.py`: a class implementing `PrinterBackend` (identity, poll,
+   pause/resume/cancel/continue, thumbnail, camera, diagnostics, `capabilities`),
+   raising only the errors below and leaving every value it does not know None
+   (no fake values). Declare in `capabilities` what it reports beyond the basics
+   (material, fan RPM or percent, layer, chamber) and whether it has an attention
+   state to continue from: entities of anything not declared are not created.
+   A new kind of optional value gets a new `Capability` member, which the sensor
+   description's `exists_fn` checks;
+2. `const.py`: a `PRINTER_TYPE_<NAME>` constant, stored in the entry's data as
+   `CONF_PRINTER_TYPE`;
+3. `__init__.py`: a branch in `create_backend` building the backend from the entry's
+   data (an unknown printer type raises, it never falls back to another backend);
+4. `config_flow.py`: the type in the `user` menu (`menu_options`), an
+   `async_step_<name>` that builds the backend and calls `async_get_identity` (a
+   printer family with several steps keeps them in its own module, like
+   `repetier_flow.py`), and branches for the type in `async_step_reauth_confirm`
+   and `async_step_reconfigure`, which dispatch on the printer type;
+5. `strings.json` (then copy it to `translations/en.json`): the menu option, the
+   steps' titles, fields and errors;
+6. `simulators/<name>.py`, a simulator speaking that printer's real protocol, and
+   tests that drive the backend and the config flow against it.
 
 Nothing in this module imports Home Assistant.
 """
@@ -33,6 +51,31 @@ class PrinterState(StrEnum):
     ATTENTION = "attention"
     READY = "ready"
     UNKNOWN = "unknown"
+
+
+class Capability(StrEnum):
+    """What a backend reports or does beyond what every backend must.
+
+    Every backend reports state, job, progress, times, nozzle and bed temperatures,
+    Z height, speed and flow (as far as the printer knows them), and can pause,
+    resume and cancel. Entities for anything else exist only for a backend that
+    declares the matching capability, so a printer offline at start-up gets the
+    same entities as one online, and no entity is forever unknown.
+    """
+
+    MATERIAL = "material"
+    """Reports the loaded filament type (`PrinterSnapshot.material`)."""
+    FAN_RPM = "fan_rpm"
+    """Reports fan speeds in RPM (`fan_hotend`, `fan_print`)."""
+    FAN_SPEED = "fan_speed"
+    """Reports the part-cooling fan's power in percent (`fan_speed`)."""
+    LAYER = "layer"
+    """Reports the layer being printed (`layer`)."""
+    CHAMBER = "chamber"
+    """Has a chamber thermometer (`chamber_temperature`); per printer, not per
+    backend, so decide it from the printer's configuration, not from a poll."""
+    CONTINUE = "continue"
+    """Has an ATTENTION state that `async_continue` acknowledges."""
 
 
 ACTIVE_STATES = frozenset({PrinterState.PRINTING, PrinterState.PAUSED})
@@ -80,6 +123,8 @@ class PrinterSnapshot:
     """RPM."""
     fan_print: int | None = None
     """RPM."""
+    fan_speed: float | None = None
+    """Part-cooling fan power, percent (for printers that report PWM, not RPM)."""
     layer: int | None = None
     material: str | None = None
     """Loaded filament type as the printer reports it; None when nothing is loaded."""
@@ -145,6 +190,15 @@ class PrinterBackend(Protocol):
     know the cost of their API.
     """
 
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        """Return what this printer reports and supports beyond the basics.
+
+        Read when the entities are created, after `async_get_identity` (which may
+        read the printer's configuration for per-printer capabilities such as a
+        chamber); a class attribute is enough when it is the same for every printer.
+        """
+
     async def async_get_identity(self) -> PrinterIdentity:
         """Read who the printer is. Also validates host and credentials."""
 
@@ -161,13 +215,20 @@ class PrinterBackend(Protocol):
         """Cancel (stop) the current job."""
 
     async def async_continue(self) -> None:
-        """Acknowledge an ATTENTION state so the printer goes on."""
+        """Acknowledge an ATTENTION state so the printer goes on.
+
+        A backend without `Capability.CONTINUE` raises `PrinterCommandUnsupported`.
+        """
 
     async def async_get_thumbnail(self) -> bytes | None:
         """Return the current job's thumbnail (PNG/JPEG), or None."""
 
     async def async_get_camera_image(self) -> bytes | None:
-        """Return a JPEG from the printer's own camera, or None if it has none."""
+        """Return a JPEG from the printer's own camera, or None if it has none.
+
+        None also when the user chose no camera; the camera entity then shows the
+        job's thumbnail.
+        """
 
     def diagnostics(self) -> dict[str, object]:
         """Return non-secret facts about the connection for diagnostics."""

@@ -24,6 +24,7 @@ from pyprusalink import PrusaLink
 from pyprusalink.types import Conflict, FileTooLarge, InvalidAuth, NotFound
 
 from .base import (
+    Capability,
     JobSnapshot,
     PrinterAuthError,
     PrinterCommandRefused,
@@ -96,6 +97,11 @@ def _integer(data: Mapping[str, Any], key: str) -> int | None:
 
 class PrusaLinkBackend:
     """A PrusaLink printer."""
+
+    capabilities = frozenset(
+        {Capability.MATERIAL, Capability.FAN_RPM, Capability.CONTINUE}
+    )
+    """PrusaLink reports no layer, no chamber and fans in RPM only."""
 
     def __init__(
         self,

@@ -25,8 +25,15 @@ Commands: pause is `send` with `@pause <message>` (Repetier has no pause action;
 Repetier has no attention state to acknowledge, so `async_continue` raises
 `PrinterCommandUnsupported`.
 
-Repetier reports fans as PWM output (0-255), not RPM: the RPM fields stay None and the
-fan speed is in `extra` as percent. It reports no material.
+Repetier reports fans as PWM output (0-255), not RPM: the RPM fields stay None, the
+first fan's power is `fan_speed` in percent, further fans are in `extra`. It reports
+no material. `capabilities` says so, so those entities are not created; a heated
+chamber is read from the printer's configuration (`getPrinterConfig`) at identity,
+so a printer that is offline when Home Assistant starts still gets its sensor.
+
+Camera: `getPrinterConfig` lists the printer's webcams; the config flow lets the user
+pick one (`webcam`, 0-based; None for none) and the backend serves that webcam's
+`/printer/camjpg/<slug>?cam=<n>` snapshot.
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ import aiohttp
 from yarl import URL
 
 from .base import (
+    Capability,
     JobSnapshot,
     PrinterAuthError,
     PrinterCommandUnsupported,
@@ -64,6 +72,8 @@ THUMBNAIL_SIZE: Final = "m"
 """Size of the job preview `render_image` renders: s, m or l."""
 _MAX_ERROR_TEXT: Final = 200
 _FAN_PWM_MAX: Final = 255
+CAPABILITIES: Final = frozenset({Capability.LAYER, Capability.FAN_SPEED})
+"""What every Repetier printer reports beyond the basics (a chamber is per printer)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,7 +84,21 @@ class RepetierPrinterInfo:
     name: str
     online: bool
     server_id: str
-    has_webcam: bool
+    webcams: int
+    """How many webcams the printer has in the server's configuration."""
+
+    @property
+    def has_webcam(self) -> bool:
+        """Return True when the printer has at least one webcam."""
+        return self.webcams > 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class _PrinterConfig:
+    """What `getPrinterConfig` tells about a printer's hardware."""
+
+    webcams: int
+    chambers: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -205,15 +229,22 @@ class _RepetierClient:
             raise PrinterResponseError("Repetier-Server listPrinter is not a list")
         return [entry for entry in data if isinstance(entry, dict)]
 
-    async def webcam_count(self, slug: str) -> int:
-        """Call `getPrinterConfig` and count the printer's webcams."""
+    async def printer_config(self, slug: str) -> _PrinterConfig:
+        """Call `getPrinterConfig`; count the printer's webcams and chambers.
+
+        The configuration is the server's, so it answers while the printer is off.
+        """
         data = await self.action(slug, "getPrinterConfig")
         if not isinstance(data, dict):
             raise PrinterResponseError(
                 "Repetier-Server getPrinterConfig is not an object"
             )
         webcams = data.get("webcams")
-        return len(webcams) if isinstance(webcams, list) else 0
+        chambers = data.get("heatedChambers")
+        return _PrinterConfig(
+            webcams=len(webcams) if isinstance(webcams, list) else 0,
+            chambers=len(chambers) if isinstance(chambers, list) else 0,
+        )
 
 
 def _str(value: object) -> str | None:
@@ -308,7 +339,7 @@ async def async_list_printers(
         if slug is None:
             continue
         try:
-            webcams = await client.webcam_count(slug)
+            webcams = (await client.printer_config(slug)).webcams
         except PrinterResponseError:
             webcams = 0
         result.append(
@@ -317,7 +348,7 @@ async def async_list_printers(
                 name=names[slug],
                 online=_offline_reason(entry) is None,
                 server_id=info.server_id,
-                has_webcam=webcams > 0,
+                webcams=webcams,
             )
         )
     return result
@@ -334,16 +365,22 @@ class RepetierBackend:
         api_key: str,
         slug: str,
         *,
+        webcam: int | None = 0,
         request_timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
-        """Create the backend; no I/O until the first call."""
+        """Create the backend; no I/O until the first call.
+
+        `webcam` is the 0-based index of the webcam the camera shows (None: none).
+        """
         self._client = _RepetierClient(session, host, port, api_key, request_timeout)
         self._host = host
         self._port = port
         self._slug = slug
+        self._webcam = webcam
         self._timeout = request_timeout
         self._server: _ServerInfo | None = None
         self._webcams: int | None = None
+        self._chambers = 0
         self._job_id: int | str | None = None
         self._last_state: str | None = None
 
@@ -352,12 +389,29 @@ class RepetierBackend:
         """Return the printer's slug on the server."""
         return self._slug
 
+    @property
+    def webcam(self) -> int | None:
+        """Return the index of the webcam the camera shows, or None for none."""
+        return self._webcam
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        """Return layer and fan percent; a chamber when the printer has one.
+
+        The chamber is known after `async_get_identity`.
+        """
+        if self._chambers > 0:
+            return CAPABILITIES | {Capability.CHAMBER}
+        return CAPABILITIES
+
     async def async_get_identity(self) -> PrinterIdentity:
         """Read who the printer is; validates host, API key and slug."""
         server = await self._client.server_info()
         entry = _find_printer(await self._client.list_printer(self._slug), self._slug)
         self._server = server
-        self._webcams = await self._client.webcam_count(self._slug)
+        config = await self._client.printer_config(self._slug)
+        self._webcams = config.webcams
+        self._chambers = config.chambers
         return PrinterIdentity(
             unique_id=f"{server.server_id}_{self._slug}",
             name=_str(entry.get("name")) or self._slug,
@@ -458,9 +512,9 @@ class RepetierBackend:
         chamber = chambers[0] if chambers else {}
         if chamber:
             extra["chamber_target"] = _num(chamber.get("tempSet"))
-        for number, fan in enumerate(_dicts(data.get("fans"))):
-            key = "fan_percent" if number == 0 else f"fan_{number}_percent"
-            extra[key] = _fan_percent(fan)
+        fans = _dicts(data.get("fans"))
+        for number, fan in enumerate(fans[1:], start=1):
+            extra[f"fan_{number}_percent"] = _fan_percent(fan)
         for key in ("x", "y"):
             if (value := _num(data.get(key))) is not None:
                 extra[key] = value
@@ -478,6 +532,7 @@ class RepetierBackend:
             print_speed=_num(data.get("speedMultiply")),
             flow=_num(data.get("flowMultiply")),
             layer=_int(data.get("layer")),
+            fan_speed=_fan_percent(fans[0]) if fans else None,
             job=job,
             extra=extra,
         )
@@ -516,7 +571,8 @@ class RepetierBackend:
 
     async def async_refresh_webcams(self) -> int:
         """Re-read the printer's webcam list (`getPrinterConfig`); return the count."""
-        self._webcams = await self._client.webcam_count(self._slug)
+        config = await self._client.printer_config(self._slug)
+        self._webcams = config.webcams
         return self._webcams
 
     def snapshot_url(self, cam: int = 0) -> str | None:
@@ -536,8 +592,10 @@ class RepetierBackend:
         ).with_query({"cam": str(cam)})
 
     async def async_get_camera_image(self) -> bytes | None:
-        """Return a JPEG from the printer's first webcam, or None if it has none."""
-        return await self.async_get_snapshot(0)
+        """Return a JPEG from the chosen webcam; None if none was chosen or exists."""
+        if self._webcam is None:
+            return None
+        return await self.async_get_snapshot(self._webcam)
 
     async def async_get_snapshot(self, cam: int = 0) -> bytes | None:
         """Return a JPEG from webcam `cam` through the server, or None if none."""
@@ -573,6 +631,9 @@ class RepetierBackend:
             "server_name": None if server is None else server.server_name,
             "server_version": None if server is None else server.version,
             "webcams": self._webcams,
+            "webcam": self._webcam,
+            "chambers": self._chambers,
+            "capabilities": sorted(self.capabilities),
             "last_state": self._last_state,
             "job_id": self._job_id,
         }

@@ -1,12 +1,27 @@
 """PrintWatch (printpal.io): AI print defect detection over PrintWatch's API.
 
 One JSON `POST {base}/api/v2/infer` per frame, shaped as PrintWatch's own clients send
-it (the OctoPrint plugin's `comm.py` and the `printwatch` Python client): `api_key`,
-`printer_id`, `ticket_id` (new per print), `state`, the base64 JPEG in `image_array`,
-the detection settings (`conf`, `buffer_length`, `buffer_percent`, `thresholds`) and the
-trailing `scores` of this print, from which the service computes its `levels`
-(notify, action). The answer carries `statusCode`, `defect_detected`, `score` (0-1),
-`levels`, `smas` and `boxes`. Status 213 (HTTP or `statusCode`) means back off 300 s.
+it (the OctoPrint plugin's `comm.py`, the Klipper client and the `printwatch` Python
+client): `api_key`, `printer_id`, `ticket_id` (new per print), `state`, the base64 JPEG
+in `image_array`, the detection settings (`conf`, `buffer_length`, `buffer_percent`,
+`thresholds`), the trailing `scores` of this print, from which the service computes its
+`levels` (notify, action), and the job's `printTime`, `printTimeLeft` (seconds),
+`progress` (percent) and `job_name`, read from the printer when the detector is given a
+`printer_info` callable (without one: printing, zeros and no name).
+
+Two answer shapes are accepted:
+
+- the full one: `statusCode`, `defect_detected`, `score` (0-1), `levels`, `smas`,
+  `boxes` (a list of boxes);
+- the one PrintWatch's API guide shows: `{'statusCode': 200, 'defect_detected': True,
+  'boxes': '[[0.1262, 0.1627, 0.2892, 0.3740], ...]'}`, with no `score` and `boxes` a
+  string holding a JSON list.
+
+`defect_detected` may be a boolean or its Python repr ("True"/"False"). Without a
+`score` the failure score is derived (see `DEFECT_SCORE`); without `defect_detected` a
+defect is `score >= conf`. An answer with neither is an error, never a failure. Boxes
+that cannot be read are counted as none (they only name the kind of failure, never
+raise the score). Status 213 (HTTP or `statusCode`) means back off 300 s.
 Nothing here imports Home Assistant.
 """
 
@@ -24,6 +39,7 @@ import uuid
 import aiohttp
 
 from ...const import DEFAULT_PRINTWATCH_URL
+from ...printers.base import PrinterSnapshot, PrinterState
 from ..verdict import (
     DetectorAuthError,
     DetectorBadResponse,
@@ -44,7 +60,30 @@ BACKOFF_STATUS: Final = 213
 BACKOFF_SECONDS: Final = 300.0
 CLIENT_VERSION: Final = "print_sentinel"
 PRINTING_STATE: Final = 0
-"""PrintWatch's printer states: 0 printing, 1 paused, 2 online."""
+"""PrintWatch's printer states: 0 printing, 1 paused, 2 online (500: anything else)."""
+_STATE_CODES: Final = {
+    PrinterState.PRINTING: 0,
+    PrinterState.PAUSED: 1,
+    PrinterState.IDLE: 2,
+    PrinterState.READY: 2,
+    PrinterState.BUSY: 2,
+    PrinterState.FINISHED: 2,
+    PrinterState.STOPPED: 2,
+}
+"""Our states as PrintWatch's OctoPrint plugin maps OctoPrint's (printing, paused,
+online); error, attention and unknown get its catch-all 500."""
+OTHER_STATE: Final = 500
+DEFECT_SCORE: Final = 80.0
+"""The failure score (0-100) of an answer with `defect_detected` true and no `score`.
+
+PrintWatch only reports a defect once its model is at least `conf` sure (0.60 by
+default), so an unscored positive is a clear one. 80 puts it above the positive mark of
+every policy (50 for `two_yes` and `printwatch`; 50-70 for a bad frame and 65-75 for the
+newest frame of `sentinel`), so a run of such answers can fail a print at any
+sensitivity, while each policy's confirmation keeps one answer from doing it alone. An
+answer with `defect_detected` false and no `score` scores 0. The boxes do not change the
+score: a defect with boxes is kind OTHER, one without is kind NONE, as with a score.
+Derived scores are not sent back in `scores` (only scores PrintWatch gave are)."""
 SCORE_HISTORY_FACTOR: Final = 4
 """How many buffers of past scores are sent back (the plugin's MAX_MULTIPLIER)."""
 DEFAULT_TIMEOUT: Final = 30.0
@@ -70,6 +109,7 @@ class PrintWatchDetector:
         notify_threshold: float = 0.30,
         action_threshold: float = 0.60,
         feedback_images: bool = False,
+        printer_info: Callable[[], PrinterSnapshot | None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
@@ -78,6 +118,8 @@ class PrintWatchDetector:
         `confidence` and the thresholds are 0-1 as PrintWatch takes them;
         `buffer_percent` (0-100) is the share of defective frames in the buffer the
         action level needs. `feedback_images` lets PrintWatch keep frames for training.
+        `printer_info` returns the printer's latest snapshot (or None), read at each
+        call for the request's state, print time, progress and job name.
         """
         if not api_key:
             raise ValueError("a PrintWatch API key is required")
@@ -103,6 +145,7 @@ class PrintWatchDetector:
         self._buffer_percent = buffer_percent
         self._thresholds = [notify_threshold, action_threshold]
         self._feedback_images = feedback_images
+        self._printer_info = printer_info
         self._clock = clock
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._lock = asyncio.Lock()
@@ -160,7 +203,6 @@ class PrintWatchDetector:
             "printer_id": self._printer_id,
             "ticket_id": self._ticket_id,
             "version": CLIENT_VERSION,
-            "state": PRINTING_STATE,
             "force": "False",
             "image_array": base64.b64encode(jpeg).decode("ascii"),
             "conf": self._confidence,
@@ -169,11 +211,31 @@ class PrintWatchDetector:
             "thresholds": list(self._thresholds),
             "scores": list(self._scores),
             "sma_spaghetti": self._sma,
-            "printTime": 0,
-            "printTimeLeft": 0,
-            "progress": 0.0,
-            "job_name": "",
+            **self._print_fields(),
             "enable_feedback_images": self._feedback_images,
+        }
+
+    def _print_fields(self) -> dict[str, object]:
+        """The printer's state and job as PrintWatch's clients send them."""
+        snapshot = self._printer_info() if self._printer_info is not None else None
+        if snapshot is None:
+            return {
+                "state": PRINTING_STATE,
+                "printTime": 0,
+                "printTimeLeft": 0,
+                "progress": 0.0,
+                "job_name": "",
+            }
+        job = snapshot.job
+        name = ""
+        if job is not None:
+            name = job.name or (job.path or "").rsplit("/", 1)[-1]
+        return {
+            "state": _STATE_CODES.get(snapshot.state, OTHER_STATE),
+            "printTime": (job.time_printing or 0) if job else 0,
+            "printTimeLeft": (job.time_remaining or 0) if job else 0,
+            "progress": float(job.progress or 0.0) if job else 0.0,
+            "job_name": name,
         }
 
     def _unavailable(self, message: str) -> DetectorUnavailable:
@@ -196,7 +258,11 @@ class PrintWatchDetector:
                 error_type="invalid_api_key",
             )
         failed = status != 200 or (code is not None and code != 200)
-        is_result = not failed and isinstance(body, Mapping) and "score" in body
+        is_result = (
+            not failed
+            and isinstance(body, Mapping)
+            and ("score" in body or "defect_detected" in body)
+        )
         if not is_result and _says_key_invalid(body):
             raise DetectorAuthError(
                 "PrintWatch says the API key is invalid", error_type="invalid_api_key"
@@ -214,19 +280,30 @@ class PrintWatchDetector:
 
     def _verdict(self, body: Mapping[str, object], latency_ms: float) -> Verdict:
         """Validate a result and map it onto a Verdict; remember its score."""
-        score = body.get("score")
-        if isinstance(score, bool) or not isinstance(score, int | float):
-            raise DetectorBadResponse("PrintWatch's answer has no numeric score")
-        if not 0 <= score <= 1:
-            raise DetectorBadResponse("PrintWatch's score is outside 0-1")
-        defect = _parse_bool(body.get("defect_detected"))
-        if defect is None:
+        raw_score = body.get("score")
+        score: float | None = None
+        if raw_score is not None:  # null counts as missing
+            if isinstance(raw_score, bool) or not isinstance(raw_score, int | float):
+                raise DetectorBadResponse("PrintWatch's score is not a number")
+            if not 0 <= raw_score <= 1:
+                raise DetectorBadResponse("PrintWatch's score is outside 0-1")
+            score = float(raw_score)
+        raw_defect = body.get("defect_detected")
+        defect = _parse_bool(raw_defect)
+        if raw_defect is not None and defect is None:
             raise DetectorBadResponse(
                 "PrintWatch's answer has no valid defect_detected"
             )
+        if defect is None:
+            if score is None:
+                raise DetectorBadResponse(
+                    "PrintWatch's answer has neither a score nor defect_detected"
+                )
+            defect = score >= self._confidence
         boxes = _count_boxes(body.get("boxes"))
         if boxes is None:
-            raise DetectorBadResponse("PrintWatch's boxes are malformed")
+            _LOGGER.debug("PrintWatch's boxes are malformed; counting none")
+            boxes = 0
         levels = body.get("levels")
         if levels is None:
             warning, pause = defect, False
@@ -245,12 +322,17 @@ class PrintWatchDetector:
             else None
         )
 
-        self._scores.append(float(score))
-        del self._scores[: -self._buffer_size * SCORE_HISTORY_FACTOR]
+        if score is not None:
+            failure_score = round(score * 100, 1)
+            self._scores.append(score)
+            del self._scores[: -self._buffer_size * SCORE_HISTORY_FACTOR]
+            parts = [f"PrintWatch: score {score:.2f}"]
+        else:
+            failure_score = DEFECT_SCORE if defect else 0.0
+            parts = [f"PrintWatch: no score (counted as {failure_score:.0f})"]
         if (sma := _first_sma(body.get("smas"))) is not None:
             self._sma = sma
 
-        parts = [f"PrintWatch: score {score:.2f}"]
         parts.append("defect detected" if defect else "no defect")
         if boxes:
             parts.append(f"{boxes} region(s) flagged")
@@ -259,7 +341,7 @@ class PrintWatchDetector:
         elif warning and levels is not None:
             parts.append("notify level reached")
         return Verdict(
-            failure_score=round(float(score) * 100, 1),
+            failure_score=failure_score,
             print_quality=None,
             warning=warning,
             pause=pause,
@@ -302,9 +384,17 @@ def _parse_bool(value: object) -> bool | None:
 
 
 def _count_boxes(value: object) -> int | None:
-    """Count the boxes ([cx, cy, w, h] lists); None when malformed."""
+    """Count the boxes (lists of numbers); None when malformed.
+
+    PrintWatch sends a list, or (as its API guide shows) a string holding a JSON list.
+    """
     if value is None:
         return 0
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
     if not isinstance(value, list):
         return None
     for box in value:
