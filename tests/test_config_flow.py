@@ -325,6 +325,32 @@ async def test_dhcp_known_printer_with_new_ip_updates_host(
     assert mock_config_entry.data[CONF_HOST] == "http://192.0.2.7"
 
 
+async def test_dhcp_teaches_a_hand_added_printer_its_mac_then_follows_it(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry
+) -> None:
+    """A printer added by address learns its MAC from DHCP and keeps up with it."""
+    mock_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        mock_config_entry,
+        data={**mock_config_entry.data, CONF_HOST: "http://192.0.2.5"},
+    )
+    assert CONF_MAC not in mock_config_entry.data
+    with patch("custom_components.print_sentinel.async_setup_entry", return_value=True):
+        seen = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": SOURCE_DHCP}, data=_dhcp("192.0.2.5")
+        )
+        assert seen["reason"] == "already_configured"
+        assert mock_config_entry.data[CONF_MAC] == "10:9c:70:aa:bb:cc"
+
+        moved = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": SOURCE_DHCP}, data=_dhcp("192.0.2.77")
+        )
+        await hass.async_block_till_done()
+    assert moved["reason"] == "already_configured"
+    assert mock_config_entry.data[CONF_HOST] == "http://192.0.2.77"
+    assert not hass.config_entries.flow.async_progress()  # no "Discovered" card
+
+
 async def test_dhcp_same_ip_aborts(
     hass: HomeAssistant, printer: PrusaLinkSimulator, mock_config_entry: MockConfigEntry
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.const import CONF_MAC
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -66,3 +67,21 @@ async def test_wrong_password_at_startup_starts_reauth(
     assert mock_config_entry.state is ConfigEntryState.SETUP_ERROR
     flows = hass.config_entries.flow.async_progress()
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+async def test_a_printer_found_by_dhcp_has_its_mac_on_the_device(
+    hass: HomeAssistant, printer: PrusaLinkSimulator, mock_config_entry: MockConfigEntry
+) -> None:
+    mock_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        mock_config_entry,
+        data={**mock_config_entry.data, CONF_MAC: "10:9c:70:aa:bb:cc"},
+    )
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, PRINTER_SERIAL), mock_config_entry.entry_id
+    )
+    assert device is not None
+    assert (dr.CONNECTION_NETWORK_MAC, "10:9c:70:aa:bb:cc") in device.connections

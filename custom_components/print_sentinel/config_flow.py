@@ -184,6 +184,12 @@ class PrintSentinelConfigFlow(ConfigFlow, domain=DOMAIN):
                         entry, data={**entry.data, CONF_HOST: host}
                     )
                     self.hass.config_entries.async_schedule_reload(entry.entry_id)
+                elif entry.data.get(CONF_MAC) != mac:
+                    # a printer added by hand, seen at its address: remember its
+                    # MAC, so a new address from DHCP later is followed too
+                    self.hass.config_entries.async_update_entry(
+                        entry, data={**entry.data, CONF_MAC: mac}
+                    )
                 return self.async_abort(reason="already_configured")
         await self.async_set_unique_id(mac)
         self._abort_if_unique_id_configured()

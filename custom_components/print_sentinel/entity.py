@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from homeassistant.const import CONF_MAC
 from homeassistant.helpers.device_registry import CONNECTION_NETWORK_MAC, DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
@@ -39,4 +40,6 @@ class PrintSentinelEntity(CoordinatorEntity[PrinterCoordinator]):
         super().__init__(coordinator)
         self.entity_description = description
         self._attr_unique_id = f"{coordinator.identity.unique_id}_{description.key}"
-        self._attr_device_info = device_info(coordinator.identity)
+        self._attr_device_info = device_info(
+            coordinator.identity, coordinator.config_entry.data.get(CONF_MAC)
+        )
