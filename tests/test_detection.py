@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import STATE_OFF, STATE_ON
+from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
@@ -40,6 +40,7 @@ SCORE = "sensor.prusa_mk4s_failure_score"
 SWITCH = "switch.prusa_mk4s_failure_detection"
 DETECTION_EVENT = "event.prusa_mk4s_failure_detection"
 FLAGGED = "image.prusa_mk4s_flagged_frame"
+LAST_FRAME = "image.prusa_mk4s_last_analysed_frame"
 USAGE = "sensor.prusa_mk4s_ai_usage_today"
 STATE = "sensor.prusa_mk4s_printer_state"
 
@@ -257,6 +258,7 @@ async def test_vision_check_service_returns_the_verdict(
         (DOMAIN, PRINTER_SERIAL), watched.entry_id
     )
     printer.set_scene(Scene(88, "spaghetti"))
+    assert hass.states.get(LAST_FRAME).state == STATE_UNKNOWN
     response = await hass.services.async_call(
         DOMAIN,
         "vision_check",
@@ -264,6 +266,8 @@ async def test_vision_check_service_returns_the_verdict(
         blocking=True,
         return_response=True,
     )
+    assert hass.states.get(LAST_FRAME).state != STATE_UNKNOWN  # shows what it saw
+    assert response["frames"] == 1
     assert response["kind"] == "spaghetti"
     assert response["failure_score"] > 60
     assert response["detector"] == "openai"

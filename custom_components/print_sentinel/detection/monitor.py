@@ -555,6 +555,7 @@ class DetectionMonitor:
         )
         verdict = await detector.async_analyze(frames)
         self._record(verdict)
+        self.state.last_frame = frame
         self._notify()
         return {
             **verdict.as_dict(),
