@@ -30,7 +30,9 @@ call), `hang` (hold process calls until cleared or stopped, then answer 504),
 `retry_after` (a Retry-After header, in seconds, on 429 answers), `malformed` (a raw body
 answered with 200 to process calls), `primary` ("up", "refused", "error" for a 502,
 "hang"). `POST /_sim/fail` with `{"error_type", "details"?, "count"?, "endpoint"?}`
-queues well-known errors ("process", "createcontext" or "any"), `POST /_sim/expire`
+queues well-known errors ("process", "createcontext" or "any"), `POST /_sim/script`
+with a JSON list of partial answers (`{"Score": 90, "PauseSuggested": true}`, ...)
+answers the next process calls with them instead of judging, `POST /_sim/expire`
 forgets every context, `POST /_sim/reset` forgets everything, `GET /_sim/requests`
 lists the requests and `GET /_sim/state` the switches and contexts.
 
@@ -154,6 +156,7 @@ class GadgetSimulator:
         self.contexts: dict[str, SimContext] = {}
         self.requests: list[GadgetRequest] = []
         self._errors: list[_QueuedError] = []
+        self._script: list[dict[str, Any]] = []
         self._rng = random.Random(seed)
         self._release = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -168,6 +171,7 @@ class GadgetSimulator:
         self.app.router.add_post("/_sim/fail", self._sim_fail)
         self.app.router.add_post("/_sim/expire", self._sim_expire)
         self.app.router.add_post("/_sim/reset", self._sim_reset)
+        self.app.router.add_post("/_sim/script", self._sim_script)
         self.primary_app = web.Application(client_max_size=4 * MAX_IMAGE_BYTES)
         self.primary_app.router.add_post(PROCESS_PATH, self._process_primary)
 
@@ -259,11 +263,39 @@ class GadgetSimulator:
         """Forget every context, as if they had expired."""
         self.contexts.clear()
 
+    def script(self, answers: list[dict[str, Any]]) -> None:
+        """Answer the next process calls with these, in order, instead of judging.
+
+        Each is a partial answer (`Score`, `PrintQuality`, `WarningSuggested`,
+        `PauseSuggested`); what it leaves out comes from a clean frame, and
+        `NextProcessIntervalSec` from `next_interval`.
+        """
+        self._script.extend(answers)
+
+    def script_left(self) -> int:
+        """How many scripted answers are still to be given."""
+        return len(self._script)
+
+    def _scripted(self, partial: dict[str, Any]) -> dict[str, Any]:
+        interval = self.next_interval
+        return {
+            "NextProcessIntervalSec": int(interval)
+            if float(interval).is_integer()
+            else interval,
+            "PrintQuality": 10,
+            "WarningSuggested": False,
+            "PauseSuggested": False,
+            "Score": 0,
+            **partial,
+        }
+
     def reset(self) -> None:
-        """Forget contexts, requests and queued errors; restore the switches."""
+        """Forget contexts, requests, queued errors and the script; restore the
+        switches."""
         self.contexts.clear()
         self.requests.clear()
         self._errors.clear()
+        self._script.clear()
         self._rng = random.Random(self.seed)
         self.enforce_interval = True
         self.delay = 0.0
@@ -451,7 +483,11 @@ class GadgetSimulator:
         if self.malformed is not None:
             record.status = 200
             return web.Response(text=self.malformed, content_type="application/json")
-        answer = self._judge(context, scene.failure)
+        answer = (
+            self._scripted(self._script.pop(0))
+            if self._script
+            else self._judge(context, scene.failure)
+        )
         record.status = 200
         record.answer = answer
         return web.json_response(answer)
@@ -585,6 +621,19 @@ class GadgetSimulator:
         count = len(self.contexts)
         self.expire_contexts()
         return web.json_response({"expired": count})
+
+    async def _sim_script(self, request: web.Request) -> web.Response:
+        """Queue scripted answers: a JSON list of partial answers."""
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, list) or not all(isinstance(a, dict) for a in body):
+            return web.json_response(
+                {"error": "body must be a JSON list of objects"}, status=400
+            )
+        self.script(body)
+        return web.json_response({"queued": len(self._script)})
 
     async def _sim_reset(self, _request: web.Request) -> web.Response:
         """Forget everything."""

@@ -621,3 +621,52 @@ async def test_answers_that_contradict_themselves_never_pause(
     assert hass.states.get(FAILURE).state == STATE_OFF
     last_check = hass.states.get(LAST_CHECK)
     assert last_check is not None
+
+
+async def test_gadget_suggestions_warn_then_pause_once(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    gadget: GadgetSimulator,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """Gadget's own temporal model decides: a warning, then one pause, as it says."""
+    await _watch(
+        hass,
+        mock_config_entry,
+        {
+            CONF_SNAPSHOT_URL: printer.snapshot_url,
+            CONF_DETECTOR: "gadget",
+            CONF_GADGET_API_KEY: GADGET_KEY,
+            CONF_GADGET_URL: gadget.url,
+            CONF_CHECK_INTERVAL: 20,
+            CONF_POLICY: "gadget",
+            CONF_WARNING_ACTION: "notify",
+            CONF_FAILURE_ACTION: "pause",
+        },
+    )
+    events = _events(hass)
+    printer.start_job(display_name="part.bgcode", duration=7200)
+    printer.set_scene(Scene(0))  # the frames look fine: only the script speaks
+    gadget.script(
+        [
+            {"Score": 12, "PrintQuality": 9},
+            {"Score": 58, "PrintQuality": 5, "WarningSuggested": True},
+            {"Score": 74, "PrintQuality": 3, "WarningSuggested": True},
+            {
+                "Score": 88,
+                "PrintQuality": 2,
+                "WarningSuggested": True,
+                "PauseSuggested": True,
+            },
+        ]
+    )
+    await _print_for(hass, freezer, printer, 240)
+
+    assert gadget.script_left() == 0
+    levels = [e.data["level"] for e in events]
+    assert levels == ["warning", "failure"]
+    job = f"/api/v1/job/{printer.job_id}"
+    assert _job_commands(printer) == [("PUT", f"{job}/pause", 204)]
+    assert hass.states.get(FAILURE).state == STATE_ON
+    assert float(hass.states.get(SCORE).state) == 88

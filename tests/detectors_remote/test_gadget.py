@@ -138,6 +138,29 @@ async def test_warning_then_pause_follow_the_temporal_model(
     assert seen == [(True, False), (True, False), (True, True)]
 
 
+async def test_scripted_answers_replace_the_judgement_over_http(
+    detector: GadgetDetector,
+    sim: GadgetSimulator,
+    session: aiohttp.ClientSession,
+    clock: FakeClock,
+) -> None:
+    async with session.post(f"{sim.url}/_sim/script", json={"Score": 1}) as bad:
+        assert bad.status == 400
+    async with session.post(
+        f"{sim.url}/_sim/script",
+        json=[{"Score": 91, "PrintQuality": 2, "PauseSuggested": True}],
+    ) as queued:
+        assert (await queued.json()) == {"queued": 1}
+
+    scripted = await detector.async_analyze([make_frame(0)])  # a clean frame
+    assert (scripted.failure_score, scripted.print_quality) == (91, 2)
+    assert scripted.pause
+    clock.advance(40)
+    judged = await detector.async_analyze([make_frame(0)])
+    assert judged.failure_score == 0
+    assert sim.script_left() == 0
+
+
 async def test_suggestion_with_a_low_score_is_other_kind(
     session: aiohttp.ClientSession, sim: GadgetSimulator, clock: FakeClock
 ) -> None:
