@@ -15,6 +15,8 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import persistent_notification
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN
 from homeassistant.core import Event, HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -41,6 +43,7 @@ from simulators.prusalink import PrusaLinkSimulator
 from simulators.scene import Scene
 
 from .common import advance
+from .conftest import PRINTER_SERIAL
 from .test_detection import (
     API_KEY,
     DETECTION_EVENT,
@@ -670,3 +673,60 @@ async def test_gadget_suggestions_warn_then_pause_once(
     assert _job_commands(printer) == [("PUT", f"{job}/pause", 204)]
     assert hass.states.get(FAILURE).state == STATE_ON
     assert float(hass.states.get(SCORE).state) == 88
+
+
+async def test_a_check_on_demand_does_not_make_the_next_check_an_outage(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    gadget: GadgetSimulator,
+    mock_config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """vision_check starts Gadget's wait; the scheduled check then just waits too."""
+    await _watch(
+        hass,
+        mock_config_entry,
+        {
+            CONF_SNAPSHOT_URL: printer.snapshot_url,
+            CONF_DETECTOR: "gadget",
+            CONF_GADGET_API_KEY: GADGET_KEY,
+            CONF_GADGET_URL: gadget.url,
+            CONF_CHECK_INTERVAL: 40,  # Gadget asks for 20 s between calls
+        },
+    )
+    printer.start_job(display_name="part.bgcode", duration=7200)
+    printer.set_scene(Scene(0))
+    await _print_for(hass, freezer, printer, 60)
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, PRINTER_SERIAL), mock_config_entry.entry_id
+    )
+    caplog.clear()
+
+    # the user asks as soon as Gadget allows: the next scheduled check is then
+    # due before Gadget's 20 s are over
+    for _ in range(10):
+        try:
+            await hass.services.async_call(
+                DOMAIN,
+                "vision_check",
+                {"device_id": device.id},
+                blocking=True,
+                return_response=True,
+            )
+        except HomeAssistantError as err:
+            refusal = str(err)
+        else:
+            break
+        assert "asked to wait" in refusal
+        await _print_for(hass, freezer, printer, 5)
+    else:
+        pytest.fail("vision_check was never allowed")
+    on_demand = len(gadget.process_requests())
+    caplog.clear()
+    await _print_for(hass, freezer, printer, 100)
+
+    assert _logged(caplog, logging.WARNING) == []
+    assert mock_config_entry.runtime_data.monitor.state.last_error is None
+    assert len(gadget.process_requests()) >= on_demand + 2  # checks went on
+    assert {r.status for r in gadget.process_requests()} == {200}

@@ -42,6 +42,7 @@ from .verdict import (
     DetectorAuthError,
     DetectorError,
     DetectorFrameRejected,
+    DetectorPaced,
     Frame,
     Verdict,
 )
@@ -329,6 +330,10 @@ class DetectionMonitor:
             self.state.last_check = dt_util.utcnow()
             self._notify()
             return interval
+        except DetectorPaced as err:
+            # not an outage: the service's wait (e.g. after a check on demand) runs
+            _LOGGER.debug("Check for %s waits: %s", self.entry.title, err)
+            return err.retry_after or interval
         except DetectorError as err:
             self._outage(str(err))
             if self._still_current(generation):

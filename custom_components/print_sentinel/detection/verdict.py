@@ -120,6 +120,14 @@ class DetectorRateLimited(DetectorError):
     """The service asked us to slow down (429, Gadget throttling, PrintWatch 213)."""
 
 
+class DetectorPaced(DetectorRateLimited):
+    """Not sent: the wait the service asked for is still running (our own pacing).
+
+    Nothing failed; a check on demand (`vision_check`) can start such a wait just
+    before a scheduled check.
+    """
+
+
 class DetectorBadResponse(DetectorError):
     """The answer was malformed or did not match the schema (never read as YES)."""
 

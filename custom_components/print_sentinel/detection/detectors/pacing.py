@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..verdict import DetectorRateLimited
+from ..verdict import DetectorPaced
 
 
 class Pacer:
@@ -21,12 +21,12 @@ class Pacer:
         self._not_before: float | None = None
 
     def check(self) -> None:
-        """Raise DetectorRateLimited while the wait lasts."""
+        """Raise DetectorPaced (a DetectorRateLimited) while the wait lasts."""
         if self._not_before is None:
             return
         remaining = self._not_before - self._clock()
         if remaining > 0:
-            raise DetectorRateLimited(
+            raise DetectorPaced(
                 f"{self._service} asked to wait {remaining:.0f} s more",
                 retry_after=remaining,
             )
