@@ -166,6 +166,22 @@ async def gadget(socket_enabled: None) -> AsyncGenerator[GadgetSimulator]:
     await sim.stop()
 
 
+def _gadget_options(
+    printer: PrusaLinkSimulator,
+    gadget: GadgetSimulator,
+    overrides: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Gadget watching the printer's camera every 20 s, with `overrides`."""
+    return {
+        CONF_SNAPSHOT_URL: printer.snapshot_url,
+        CONF_DETECTOR: "gadget",
+        CONF_GADGET_API_KEY: GADGET_KEY,
+        CONF_GADGET_URL: gadget.url,
+        CONF_CHECK_INTERVAL: 20,
+        **(overrides or {}),
+    }
+
+
 async def test_frames_the_detector_cannot_read_never_pause_nor_warn(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -177,13 +193,7 @@ async def test_frames_the_detector_cannot_read_never_pause_nor_warn(
     await _watch(
         hass,
         mock_config_entry,
-        {
-            CONF_SNAPSHOT_URL: printer.snapshot_url,
-            CONF_DETECTOR: "gadget",
-            CONF_GADGET_API_KEY: GADGET_KEY,
-            CONF_GADGET_URL: gadget.url,
-            CONF_CHECK_INTERVAL: 20,
-        },
+        _gadget_options(printer, gadget),
     )
     gadget.fail_next("OE_IMAGE_DECODE_FAILED", count=100)
     printer.start_job(display_name="part.bgcode", duration=7200)
@@ -637,16 +647,15 @@ async def test_gadget_suggestions_warn_then_pause_once(
     await _watch(
         hass,
         mock_config_entry,
-        {
-            CONF_SNAPSHOT_URL: printer.snapshot_url,
-            CONF_DETECTOR: "gadget",
-            CONF_GADGET_API_KEY: GADGET_KEY,
-            CONF_GADGET_URL: gadget.url,
-            CONF_CHECK_INTERVAL: 20,
-            CONF_POLICY: "gadget",
-            CONF_WARNING_ACTION: "notify",
-            CONF_FAILURE_ACTION: "pause",
-        },
+        _gadget_options(
+            printer,
+            gadget,
+            {
+                CONF_POLICY: "gadget",
+                CONF_WARNING_ACTION: "notify",
+                CONF_FAILURE_ACTION: "pause",
+            },
+        ),
     )
     events = _events(hass)
     printer.start_job(display_name="part.bgcode", duration=7200)
@@ -687,13 +696,8 @@ async def test_a_check_on_demand_does_not_make_the_next_check_an_outage(
     await _watch(
         hass,
         mock_config_entry,
-        {
-            CONF_SNAPSHOT_URL: printer.snapshot_url,
-            CONF_DETECTOR: "gadget",
-            CONF_GADGET_API_KEY: GADGET_KEY,
-            CONF_GADGET_URL: gadget.url,
-            CONF_CHECK_INTERVAL: 40,  # Gadget asks for 20 s between calls
-        },
+        # Gadget asks for 20 s between calls
+        _gadget_options(printer, gadget, {CONF_CHECK_INTERVAL: 40}),
     )
     printer.start_job(display_name="part.bgcode", duration=7200)
     printer.set_scene(Scene(0))
