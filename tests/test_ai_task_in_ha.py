@@ -36,9 +36,13 @@ from .detectors.test_ai_task import (  # noqa: F401 - fixtures used by name
 from .test_detection import FAILURE, SCORE, _pauses, _print_for
 
 
-async def _watch_with_ai_task(
-    hass: HomeAssistant, printer: PrusaLinkSimulator, entry: MockConfigEntry
+async def _print_watched_by_ai_task(
+    hass: HomeAssistant,
+    printer: PrusaLinkSimulator,
+    entry: MockConfigEntry,
+    scene: Scene,
 ) -> None:
+    """Set the printer up with the AI Task detector and start a print of `scene`."""
     entry.add_to_hass(hass)
     hass.config_entries.async_update_entry(
         entry,
@@ -52,6 +56,8 @@ async def _watch_with_ai_task(
     )
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
+    printer.start_job(display_name="part.bgcode", duration=7200)
+    printer.set_scene(scene)
 
 
 async def test_ai_task_watches_a_print_and_pauses_spaghetti_once(
@@ -62,9 +68,7 @@ async def test_ai_task_watches_a_print_and_pauses_spaghetti_once(
     setup_entities: None,  # noqa: F811
     judge: RecordingAITask,  # noqa: F811
 ) -> None:
-    await _watch_with_ai_task(hass, printer, mock_config_entry)
-    printer.start_job(display_name="part.bgcode", duration=7200)
-    printer.set_scene(Scene(0))
+    await _print_watched_by_ai_task(hass, printer, mock_config_entry, Scene(0))
     await _print_for(hass, freezer, printer, 240)
 
     good_checks = len(judge.tasks)
@@ -92,9 +96,9 @@ async def test_ai_task_errors_and_nonsense_never_pause(
     setup_entities: None,  # noqa: F811
     judge: RecordingAITask,  # noqa: F811
 ) -> None:
-    await _watch_with_ai_task(hass, printer, mock_config_entry)
-    printer.start_job(display_name="part.bgcode", duration=7200)
-    printer.set_scene(Scene(95, "spaghetti"))
+    await _print_watched_by_ai_task(
+        hass, printer, mock_config_entry, Scene(95, "spaghetti")
+    )
 
     def nonsense(_: bytes) -> Any:
         return {"failure_score": "very high", "kind": "spaghetti"}

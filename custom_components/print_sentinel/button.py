@@ -11,10 +11,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import PrintSentinelConfigEntry
-from .entity import PrintSentinelEntity
+from .entity import PrintSentinelEntity, async_remove_stale_entities
 from .helpers import printer_command
 from .printers.base import Capability, PrinterBackend, PrinterState
-from .sensor import async_remove_stale_entities
 
 PARALLEL_UPDATES = 1
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from homeassistant.const import CONF_MAC
+from homeassistant.const import CONF_MAC, Platform
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import CONNECTION_NETWORK_MAC, DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
@@ -26,6 +28,23 @@ def device_info(identity: PrinterIdentity, mac: str | None = None) -> DeviceInfo
     if mac:
         info["connections"] = {(CONNECTION_NETWORK_MAC, mac)}
     return info
+
+
+@callback
+def async_remove_stale_entities(
+    hass: HomeAssistant, platform: Platform, unique_id: str, keys: set[str]
+) -> None:
+    """Remove registry entries of entities a printer's backend no longer gets.
+
+    Entries made before a backend declared its capabilities (a Repetier printer's
+    always unknown material sensor, say) would otherwise linger as orphans.
+    """
+    registry = er.async_get(hass)
+    for key in keys:
+        if entity_id := registry.async_get_entity_id(
+            platform, DOMAIN, f"{unique_id}_{key}"
+        ):
+            registry.async_remove(entity_id)
 
 
 class PrintSentinelEntity(CoordinatorEntity[PrinterCoordinator]):

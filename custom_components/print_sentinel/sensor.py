@@ -22,17 +22,15 @@ from homeassistant.const import (
     UnitOfTemperature,
     UnitOfTime,
 )
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import entity_registry as er
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN
 from .coordinator import PrintSentinelConfigEntry
 from .detection.monitor import DetectionMonitor, MonitorState
 from .detection_entity import DetectionEntity
-from .entity import PrintSentinelEntity, device_info
+from .entity import PrintSentinelEntity, async_remove_stale_entities, device_info
 from .printers.base import Capability, PrinterSnapshot, PrinterState
 from .prusa_connect import PrusaConnectUploader
 
@@ -293,23 +291,6 @@ async def async_setup_entry(
     if runtime.connect_uploader is not None:
         entities.append(ConnectUploadSensor(coordinator, runtime.connect_uploader))
     async_add_entities(entities)
-
-
-@callback
-def async_remove_stale_entities(
-    hass: HomeAssistant, platform: Platform, unique_id: str, keys: set[str]
-) -> None:
-    """Remove registry entries of entities a printer's backend no longer gets.
-
-    Entries made before a backend declared its capabilities (a Repetier printer's
-    always unknown material sensor, say) would otherwise linger as orphans.
-    """
-    registry = er.async_get(hass)
-    for key in keys:
-        if entity_id := registry.async_get_entity_id(
-            platform, DOMAIN, f"{unique_id}_{key}"
-        ):
-            registry.async_remove(entity_id)
 
 
 class PrinterSensor(PrintSentinelEntity, SensorEntity):
