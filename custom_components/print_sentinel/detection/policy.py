@@ -85,6 +85,47 @@ type Observation = Verdict | NoVerdict
 """What one check yields: a verdict, or the marker that it gave none."""
 
 
+@dataclass(frozen=True, kw_only=True)
+class PrinterBaseline:
+    """What one printer's camera normally scores on good prints, kept across prints.
+
+    The monitor persists it (`as_dict` / `from_dict`, HA's `Store`) per printer and
+    passes it to `Policy.on_new_print`; `Policy.learn` folds a finished print in.
+    `from_dict` accepts anything (stored data is input too): unknown keys are
+    dropped and numbers are bounded and finite.
+    """
+
+    prints: int = 0
+    """Good prints learned from."""
+    mean: float = 0.0
+    """Mean evidence (0-100) on those prints."""
+    high_rate: float = 0.0
+    """Fraction (0-1) of verdicts on good prints that were bad frames."""
+
+    def as_dict(self) -> dict[str, object]:
+        """Return JSON-friendly data."""
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: object) -> PrinterBaseline:
+        """Parse stored data; anything unusable gives the empty baseline."""
+        if not isinstance(data, dict):
+            return cls()
+
+        def number(key: str, high: float) -> float:
+            value = data.get(key)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                return 0.0
+            value = float(value)
+            return min(max(value, 0.0), high) if math.isfinite(value) else 0.0
+
+        return cls(
+            prints=int(number("prints", 1_000_000)),
+            mean=number("mean", 100.0),
+            high_rate=number("high_rate", 1.0),
+        )
+
+
 def _plain(value: object) -> object:
     """Convert a state value to JSON-friendly data."""
     if isinstance(value, Enum):
@@ -93,6 +134,8 @@ def _plain(value: object) -> object:
         return round(value, 4)
     if isinstance(value, tuple):
         return [_plain(item) for item in value]
+    if isinstance(value, PrinterBaseline):
+        return value.as_dict()
     return value
 
 
@@ -128,6 +171,12 @@ class PolicyState:
     ignored: int = 0
     """Verdicts ignored during a quiet period or resume grace."""
     resumes: int = 0
+    false_alarms: int = 0
+    """Decisions the user marked as false alarms during this print."""
+    own_pause_resumes: int = 0
+    """Resumes of a pause that Print Sentinel made (the user overruled it)."""
+    baseline: PrinterBaseline | None = None
+    """The printer's baseline this print started with."""
 
     @property
     def latched(self) -> bool:
@@ -166,16 +215,34 @@ class Policy(Protocol):
         """Return a clean state for a print whose start time is unknown."""
 
     def on_new_print(
-        self, now: float, previous: PolicyState | None = None
+        self,
+        now: float,
+        previous: PolicyState | None = None,
+        baseline: PrinterBaseline | None = None,
     ) -> PolicyState:
         """Return a clean state for a print that starts at `now`.
 
         `previous` (the state of the printer's last print, if any) lets a policy
-        keep printer-level memory across prints; only `obico` uses it.
+        keep printer-level memory across prints; only `obico` uses it. `baseline`
+        is what this printer's camera normally scores (`learn`), kept by the monitor.
         """
 
-    def on_resume(self, state: PolicyState, now: float) -> PolicyState:
-        """Return the state after the user resumed the print at `now`."""
+    def on_resume(
+        self, state: PolicyState, now: float, *, own_pause: bool = False
+    ) -> PolicyState:
+        """Return the state after the user resumed the print at `now`.
+
+        `own_pause` is true when the pause being resumed was Print Sentinel's own:
+        the user is saying "that was not a failure".
+        """
+
+    def on_false_alarm(self, state: PolicyState, now: float) -> PolicyState:
+        """Return the state after the user marked the last warning/failure false."""
+
+    def learn(
+        self, baseline: PrinterBaseline | None, state: PolicyState
+    ) -> PrinterBaseline:
+        """Fold a print that ended well (`state`, its last state) into `baseline`."""
 
     def step(
         self, state: PolicyState, observation: Observation, now: float
@@ -244,12 +311,15 @@ class _BasePolicy[C: PolicyCore](ABC):
         return PolicyState(policy=self.name, core=self._initial_core())
 
     def on_new_print(
-        self, now: float, previous: PolicyState | None = None
+        self,
+        now: float,
+        previous: PolicyState | None = None,
+        baseline: PrinterBaseline | None = None,
     ) -> PolicyState:
         """Return a clean state for a print that starts at `now`.
 
         `previous`, the state of the printer's last print, passes on printer-level
-        memory; a state of another policy is ignored.
+        memory; a state of another policy is ignored. The anchors ignore `baseline`.
         """
         core = self._initial_core()
         if (
@@ -263,9 +333,12 @@ class _BasePolicy[C: PolicyCore](ABC):
             core=core,
             print_started_at=now,
             last_seen=now,
+            baseline=baseline,
         )
 
-    def on_resume(self, state: PolicyState, now: float) -> PolicyState:
+    def on_resume(
+        self, state: PolicyState, now: float, *, own_pause: bool = False
+    ) -> PolicyState:
         """Unlatch, forget the evidence, and ignore verdicts for the grace period."""
         core = self._core(state)
         now = self._clamp(state, now)
@@ -278,7 +351,20 @@ class _BasePolicy[C: PolicyCore](ABC):
             last_verdict_at=None,
             failed_at=None,
             resumes=state.resumes + 1,
+            own_pause_resumes=state.own_pause_resumes + int(own_pause),
         )
+
+    def on_false_alarm(self, state: PolicyState, now: float) -> PolicyState:
+        """Treat the user's "false alarm" like a resume of the policy's own pause."""
+        state = self.on_resume(state, now, own_pause=False)
+        return replace(state, false_alarms=state.false_alarms + 1)
+
+    def learn(
+        self, baseline: PrinterBaseline | None, state: PolicyState
+    ) -> PrinterBaseline:
+        """Count the print; the anchors keep no baseline beyond that."""
+        baseline = baseline or PrinterBaseline()
+        return replace(baseline, prints=baseline.prints + 1)
 
     @staticmethod
     def _clamp(state: PolicyState, now: float) -> float:
