@@ -19,6 +19,8 @@ MAX_ANSWER_BYTES: Final = 1024 * 1024
 """No detector answer is near 1 MiB (a verdict is a few hundred bytes)."""
 MAX_JSON_DEPTH: Final = 64
 """Deeper JSON is refused before parsing (answers nest 4 levels at most)."""
+MAX_INT_DIGITS: Final = 300
+"""Longer integers are refused: they would overflow a float (math.isfinite raises)."""
 
 
 class AnswerTooLarge(Exception):
@@ -56,18 +58,28 @@ def loads(raw: bytes | str, *, max_depth: int = MAX_JSON_DEPTH) -> object:
     """Parse strict JSON; raise NotJSON for anything else.
 
     NaN, Infinity and -Infinity are refused, as is nesting deeper than
-    `max_depth`; numbers too large for a float (1e999) are refused too.
+    `max_depth`; numbers too large for a float (1e999) and integers of more than
+    MAX_INT_DIGITS digits are refused too.
     """
     data = raw.encode() if isinstance(raw, str) else raw
     if _too_deep(data, max_depth):
         raise NotJSON(f"JSON nested deeper than {max_depth}")
     try:
         value = json.loads(
-            data, parse_constant=_reject_constant, parse_float=_finite_float
+            data,
+            parse_constant=_reject_constant,
+            parse_float=_finite_float,
+            parse_int=_bounded_int,
         )
     except (ValueError, RecursionError, UnicodeDecodeError) as err:
         raise NotJSON(str(err)) from None
     return value
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise NotJSON(f"an integer of {len(text)} digits")
+    return int(text)
 
 
 def _finite_float(text: str) -> float:
