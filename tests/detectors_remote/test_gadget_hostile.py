@@ -5,23 +5,28 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 import contextlib
 import logging
+from unittest.mock import patch
 
 import aiohttp
 from aiohttp import web
+from PIL import Image
 import pytest
 
 from custom_components.print_sentinel.detection.detectors.gadget import (
     MAX_INTERVAL,
     GadgetDetector,
+    _shrink_jpeg,
 )
 from custom_components.print_sentinel.detection.verdict import (
     DetectorBadResponse,
     DetectorError,
+    DetectorFrameRejected,
     DetectorPaced,
     DetectorRateLimited,
 )
 from simulators.gadget import GadgetSimulator
 
+from ..detectors.test_frames_cost import _huge_png
 from . import FakeClock, make_frame
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
@@ -276,3 +281,15 @@ async def test_a_redirect_is_not_followed_with_the_key(
         await runner.cleanup()
 
     assert trap.received == []
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+def test_an_oversized_frame_too_large_to_decode_is_refused() -> None:
+    """Shrinking a frame beyond 8K would decode it in full: refused from its header."""
+    png = _huge_png(12000, 12000)
+
+    with (
+        patch.object(Image.Image, "load", side_effect=AssertionError("decoded")),
+        pytest.raises(DetectorFrameRejected, match="8K"),
+    ):
+        _shrink_jpeg(png, 1024)
