@@ -63,7 +63,7 @@ from .const import (
     MIN_CONNECT_INTERVAL,
 )
 from .detection.policy import POLICIES
-from .detection.setup import async_validate_detector
+from .detection.setup import async_validate_detector, detector_form_errors
 from .prusa_connect import generate_fingerprint
 
 SENSITIVITIES = ("low", "medium", "high")
@@ -289,10 +289,14 @@ class PrintSentinelOptionsFlow(OptionsFlowWithReload):
         errors: dict[str, str] = {}
         if user_input is not None:
             merged = {**self.config_entry.options, **self._pending, **user_input}
-            error = await async_validate_detector(self.hass, self.config_entry, merged)
-            if error is None:
-                return self._save({**self._pending, **user_input})
-            errors["base"] = error
+            errors = detector_form_errors(merged)
+            if not errors:
+                error = await async_validate_detector(
+                    self.hass, self.config_entry, merged
+                )
+                if error is None:
+                    return self._save({**self._pending, **user_input})
+                errors["base"] = error
         return self.async_show_form(
             step_id=f"detector_{detector}",
             data_schema=self.add_suggested_values_to_schema(
