@@ -35,6 +35,7 @@ from ..const import (
     DETECTOR_NONE,
     DETECTOR_OPENAI,
     DETECTOR_PRINTWATCH,
+    DOMAIN,
     LOGGER,
 )
 from ..printers.base import PrinterSnapshot
@@ -105,13 +106,19 @@ def build_detector(
     if name == DETECTOR_OPENAI:
         if detector_form_errors({**options, CONF_DETECTOR: name}):
             raise DetectorNotConfigured(name)
-        return OpenAIDetector(
+        openai_detector = OpenAIDetector(
             get_async_client(hass),
             options.get(CONF_OPENAI_API_KEY) or "",
             options.get(CONF_OPENAI_BASE_URL) or DEFAULT_OPENAI_BASE_URL,
             model=options.get(CONF_OPENAI_MODEL) or DEFAULT_OPENAI_MODEL,
             detail=options.get(CONF_OPENAI_DETAIL) or DEFAULT_OPENAI_DETAIL,
         )
+        # the SDK's first use blocks (imports, platform headers): do it now, in
+        # the executor, rather than on the event loop at the first check
+        hass.async_create_background_task(
+            openai_detector.async_prepare(), f"{DOMAIN} prepare the OpenAI SDK"
+        )
+        return openai_detector
     if name == DETECTOR_AI_TASK:
         if not (entity_id := options.get(CONF_AI_TASK_ENTITY)):
             raise DetectorNotConfigured(name)

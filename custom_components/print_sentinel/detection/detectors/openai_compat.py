@@ -21,6 +21,7 @@ import importlib
 import json
 import logging
 import math
+import threading
 import time
 from typing import Any, Final, cast
 
@@ -154,10 +155,18 @@ def valid_base_url(url: str) -> bool:
         return False
 
 
+_PRELOAD_LOCK: Final = threading.Lock()
+
+
 def preload_sdk() -> None:
-    """Import what the SDK loads lazily on first use (blocking: run in the executor)."""
-    for module in SDK_LAZY_MODULES:
-        importlib.import_module(module)
+    """Import what the SDK loads lazily on first use (blocking: run in the executor).
+
+    One thread at a time: the SDK's modules import each other, and two threads
+    importing them at once can meet in Python's import deadlock detection.
+    """
+    with _PRELOAD_LOCK:
+        for module in SDK_LAZY_MODULES:
+            importlib.import_module(module)
 
 
 def _usage_of(body: Mapping[str, Any]) -> tuple[int, int] | None:
@@ -335,6 +344,7 @@ class OpenAIDetector:
         self._timeout = float(timeout)
         self._max_output_tokens = max_output_tokens
         self._platform_ready = False
+        self._prepare_lock = asyncio.Lock()
         if not valid_base_url(base_url):
             raise ValueError("the base URL must be an http(s) URL with a host")
         self._client = openai.AsyncOpenAI(
@@ -371,9 +381,10 @@ class OpenAIDetector:
         Reads the platform headers and imports what the SDK loads lazily, which
         would otherwise block the event loop for ~0.3-0.6 s on the first call.
         """
-        if not self._platform_ready:
-            await asyncio.get_running_loop().run_in_executor(None, self._prepare)
-            self._platform_ready = True
+        async with self._prepare_lock:
+            if not self._platform_ready:
+                await asyncio.get_running_loop().run_in_executor(None, self._prepare)
+                self._platform_ready = True
 
     async def _async_prepare(self) -> None:
         await self.async_prepare()
