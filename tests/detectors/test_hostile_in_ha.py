@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+import logging
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import STATE_OFF
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
@@ -20,8 +23,10 @@ from custom_components.print_sentinel.const import (
 )
 from simulators.openai_compat import OpenAISimulator, SimMode
 from simulators.prusalink import PrusaLinkSimulator
+from simulators.scene import Scene
 
 from ..conftest import PRINTER_SERIAL
+from ..test_detection import FAILURE, _pauses, _print_for
 
 API_KEY = "sk-hostile-in-ha-0123456789"
 
@@ -74,17 +79,17 @@ async def _vision_check(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str
     return dict(response)
 
 
-@pytest.mark.parametrize(
-    "mode",
-    [
-        SimMode.DEEP_JSON,
-        SimMode.MESSAGE_NULL,
-        SimMode.CHOICES_STRINGS,
-        SimMode.LIST_BODY,
-        SimMode.HUGE_BODY,
-        SimMode.DEEP_CONTENT,
-    ],
+HOSTILE = (
+    SimMode.DEEP_JSON,
+    SimMode.MESSAGE_NULL,
+    SimMode.CHOICES_STRINGS,
+    SimMode.LIST_BODY,
+    SimMode.HUGE_BODY,
+    SimMode.DEEP_CONTENT,
 )
+
+
+@pytest.mark.parametrize("mode", HOSTILE)
 async def test_a_hostile_answer_to_vision_check_is_a_translated_error(
     hass: HomeAssistant,
     vision: OpenAISimulator,
@@ -116,3 +121,38 @@ async def test_unusable_usage_still_gives_a_verdict(
 
     assert response["kind"] == "none"
     assert response["usage"]["cost_usd"] < 0.01
+
+
+async def test_scheduled_checks_go_on_through_hostile_answers(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    vision: OpenAISimulator,
+    watched: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Each hostile answer is an outage of the detector: logged once, the next
+    check still scheduled, never a pause, never a traceback."""
+    printer.start_job(display_name="part.bgcode", duration=7200)
+    printer.set_scene(Scene(95, "spaghetti"))
+    for mode in HOSTILE:
+        vision.set_mode(mode)
+        before = len(vision.requests)
+        await _print_for(hass, freezer, printer, 120)
+        assert len(vision.requests) > before, mode  # checks were rescheduled
+        assert _pauses(printer) == 0, mode
+        assert hass.states.get(FAILURE).state == STATE_OFF, mode
+    ours = [
+        r
+        for r in caplog.records
+        if r.name.startswith("custom_components.print_sentinel")
+    ]
+    assert [r.levelname for r in ours if r.levelno >= logging.WARNING] == ["WARNING"]
+    tracebacks = [
+        r.getMessage()
+        for r in caplog.records
+        if r.exc_info and r.name.startswith(("custom_components", "homeassistant"))
+    ]
+    assert tracebacks == []
+    assert "Task exception was never retrieved" not in caplog.text
+    assert API_KEY not in caplog.text
