@@ -12,12 +12,15 @@ import httpx
 import pytest
 
 from custom_components.print_sentinel.detection.detectors.openai_compat import (
+    MAX_RETRY_AFTER,
     BoundedClient,
     OpenAIDetector,
+    parse_retry_after,
     valid_base_url,
 )
 from custom_components.print_sentinel.detection.verdict import (
     DetectorBadResponse,
+    DetectorRateLimited,
     DetectorUnavailable,
     FailureKind,
 )
@@ -161,3 +164,22 @@ async def test_the_shared_client_stays_open(
     assert not http_client.is_closed
     response = await wrapper.send(http_client.build_request("GET", sim.root_url))
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("retry_after", [1e9, 86400 * 365])
+async def test_a_huge_retry_after_is_cut(
+    detector: OpenAIDetector, sim: OpenAISimulator, retry_after: float
+) -> None:
+    """A wait of years would stop detection for the print: cut to 600 s."""
+    sim.set_mode(SimMode.RATE_LIMIT, retry_after=retry_after)
+
+    with pytest.raises(DetectorRateLimited) as err:
+        await detector.async_analyze(GOOD)
+
+    assert err.value.retry_after == MAX_RETRY_AFTER
+
+
+def test_a_far_retry_date_is_cut() -> None:
+    assert parse_retry_after({"Retry-After": "Fri, 31 Dec 9999 23:59:59 GMT"}) == (
+        MAX_RETRY_AFTER
+    )

@@ -72,6 +72,8 @@ _IMAGE_ERROR_CODES: Final = frozenset(
     {"invalid_image", "invalid_image_format", "image_parse_error", "invalid_image_url"}
 )
 _QUOTA_CODES: Final = frozenset({"insufficient_quota", "billing_hard_limit_reached"})
+MAX_RETRY_AFTER: Final = 600.0
+"""The longest wait a service may ask for before the next check (seconds)."""
 MAX_TOKENS: Final = 10_000_000
 """Reported usage beyond this (per request) is not believed; the estimate is used."""
 SDK_LAZY_MODULES: Final = (
@@ -240,8 +242,14 @@ def _error_code(err: openai.APIStatusError) -> str | None:
 def parse_retry_after(headers: Mapping[str, str]) -> float | None:
     """Return the wait the service asks for (`retry-after-ms` or `retry-after`).
 
-    `retry-after` may be seconds or an HTTP date; anything unreadable is None.
+    `retry-after` may be seconds or an HTTP date; anything unreadable is None, and
+    a wait longer than MAX_RETRY_AFTER is cut to it (detection must not stop).
     """
+    wait = _retry_after(headers)
+    return None if wait is None else min(wait, MAX_RETRY_AFTER)
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
     lowered = {key.lower(): value for key, value in headers.items()}
     if (millis := lowered.get("retry-after-ms")) is not None:
         try:
