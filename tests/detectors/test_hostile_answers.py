@@ -183,3 +183,12 @@ def test_a_far_retry_date_is_cut() -> None:
     assert parse_retry_after({"Retry-After": "Fri, 31 Dec 9999 23:59:59 GMT"}) == (
         MAX_RETRY_AFTER
     )
+
+
+async def test_empty_content_is_a_bad_response(
+    detector: OpenAIDetector, sim: OpenAISimulator
+) -> None:
+    sim.script([""])
+
+    with pytest.raises(DetectorBadResponse, match="empty"):
+        await detector.async_analyze(GOOD)

@@ -293,3 +293,12 @@ def test_an_oversized_frame_too_large_to_decode_is_refused() -> None:
         pytest.raises(DetectorFrameRejected, match="8K"),
     ):
         _shrink_jpeg(png, 1024)
+
+
+async def test_a_huge_new_context_is_not_read(
+    detector: GadgetDetector, sim: GadgetSimulator
+) -> None:
+    sim.create_malformed = " " * (3 * 1024 * 1024) + "{}"
+
+    with pytest.raises(DetectorBadResponse, match="too large"):
+        await detector.async_validate()
