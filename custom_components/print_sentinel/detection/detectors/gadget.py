@@ -388,7 +388,7 @@ class GadgetDetector:
     def _api_error(self, answer: _Answer, context: _Context | None) -> DetectorError:
         """Map a non-200 answer onto the DetectorError to raise."""
         error_type, details = _error_of(answer.body)
-        details = self._redact(details)
+        details = self._redact(details)[:200]
         status = answer.status
         if error_type in KEY_REFUSED:
             return DetectorAuthError(
