@@ -16,7 +16,7 @@ import probatio as vol
 
 from .const import DETECTOR_NONE, DETECTORS, DOMAIN
 from .coordinator import PrintSentinelConfigEntry
-from .detection.monitor import async_check_once
+from .detection.on_demand import async_check_once
 from .detection.setup import DetectorNotConfigured, build_detector
 from .detection.verdict import DetectorAuthError, DetectorError
 
@@ -113,7 +113,7 @@ async def _async_vision_check(call: ServiceCall) -> ServiceResponse:
             )
         else:
             assert detector is not None
-            result = await async_check_once(hass, camera, detector)
+            result = await async_check_once(hass, camera, detector, entry.options)
     except DetectorAuthError as err:
         raise HomeAssistantError(
             translation_domain=DOMAIN,

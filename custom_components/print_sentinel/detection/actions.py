@@ -1,0 +1,147 @@
+"""Acting on a decision: pause or stop the print, notify, fire the event.
+
+Text from outside (the model's reason, the printer's name) goes into the persistent
+notification's Markdown escaped and cut to a sane length: a reason such as
+``[open](javascript:alert(1))`` shows as those characters, never as a link.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+import logging
+import re
+
+from homeassistant.components import persistent_notification
+from homeassistant.core import HomeAssistant
+
+from ..const import ACTION_CANCEL, ACTION_PAUSE, DOMAIN, EVENT_DETECTION
+from ..coordinator import PrinterCoordinator, PrintSentinelConfigEntry
+from ..printers.base import PrinterError
+from .verdict import Verdict
+
+_LOGGER = logging.getLogger(__name__)
+
+MAX_NAME = 80
+"""Characters of a printer's name shown in a notification."""
+MAX_REASON = 300
+"""Characters of the model's reason shown in a notification."""
+
+RESULT_PAUSED = "paused"
+RESULT_CANCELLED = "cancelled"
+RESULT_NOTIFIED = "notified"
+RESULT_NONE = "none"
+
+_WHAT_WAS_DONE = {
+    RESULT_PAUSED: "Print Sentinel paused the print.",
+    RESULT_CANCELLED: "Print Sentinel stopped the print.",
+    RESULT_NOTIFIED: "Check the print.",
+}
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def cut(text: str, limit: int) -> str:
+    """Return `text` on one line, at most `limit` characters (an ellipsis if cut)."""
+    text = " ".join(_CONTROL.sub(" ", text).split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def escape_markdown(text: str) -> str:
+    """Return `text` so that Markdown (and HTML in it) shows as plain characters."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;")
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
+def notification_message(verdict: Verdict, result: str) -> str:
+    """The persistent notification's Markdown for a decision and what was done."""
+    what = _WHAT_WAS_DONE.get(
+        result, f"Print Sentinel could not act ({result}); check the print."
+    )
+    kind = verdict.kind.value.replace("_", " ").capitalize()
+    reason = escape_markdown(cut(verdict.reason, MAX_REASON))
+    return f"{kind} (score {verdict.failure_score:.0f}): {reason}\n\n{what}"
+
+
+@dataclass(kw_only=True)
+class DetectionEvent:
+    """A warning or failure decision and what was done about it."""
+
+    level: str
+    verdict: Verdict
+    action: str
+    at: datetime
+    false_alarm: bool = False
+    """The user marked it as a false alarm."""
+
+
+class Actions:
+    """Does what a decision calls for on one printer."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: PrintSentinelConfigEntry,
+        coordinator: PrinterCoordinator,
+    ) -> None:
+        """Initialise."""
+        self._hass = hass
+        self._entry = entry
+        self._coordinator = coordinator
+
+    @property
+    def notification_id(self) -> str:
+        """The id of this printer's detection notification."""
+        return f"{DOMAIN}_{self._entry.entry_id}_detection"
+
+    async def async_failure(self, action: str, verdict: Verdict) -> str:
+        """Pause, stop or only notify (`action`); return what was done."""
+        backend = self._coordinator.backend
+        try:
+            if action == ACTION_PAUSE:
+                await backend.async_pause()
+                result = RESULT_PAUSED
+            elif action == ACTION_CANCEL:
+                await backend.async_cancel()
+                result = RESULT_CANCELLED
+            else:
+                result = RESULT_NOTIFIED
+        except PrinterError as err:
+            _LOGGER.error(
+                "Print Sentinel saw a failure on %s but could not %s the print: %s",
+                self._entry.title,
+                action,
+                err,
+            )
+            result = f"{action}_failed"
+        self.notify("failure", verdict, result)
+        await self._coordinator.async_request_refresh()
+        return result
+
+    def notify(self, level: str, verdict: Verdict, result: str) -> None:
+        """Show (or replace) the printer's persistent notification."""
+        persistent_notification.async_create(
+            self._hass,
+            notification_message(verdict, result),
+            title=f"{cut(self._entry.title, MAX_NAME)}: possible print {level}",
+            notification_id=self.notification_id,
+        )
+
+    def dismiss(self) -> None:
+        """Remove the printer's notification (the user called it a false alarm)."""
+        persistent_notification.async_dismiss(self._hass, self.notification_id)
+
+    def fire(self, event: DetectionEvent) -> None:
+        """Put a decision on the event bus (`print_sentinel_detection`)."""
+        extra = self._entry.runtime_data.extra
+        self._hass.bus.async_fire(
+            EVENT_DETECTION,
+            {
+                "entry_id": self._entry.entry_id,
+                "device_id": extra.get("device_id"),
+                "level": event.level,
+                "verdict": event.verdict.as_dict(),
+                "action": event.action,
+                "image_entity_id": extra.get("flagged_frame_entity_id"),
+            },
+        )
