@@ -11,6 +11,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import persistent_notification
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
@@ -36,13 +37,16 @@ from custom_components.print_sentinel.detection.actions import (
     MAX_NAME,
     MAX_REASON,
     escape_markdown,
+    notification_message,
 )
 from custom_components.print_sentinel.detection.baseline import storage_key
+from custom_components.print_sentinel.detection.on_demand import frame_long_side
 from custom_components.print_sentinel.detection.timeline import (
     MAX_AROUND,
     MAX_ENTRIES,
     Timeline,
 )
+from custom_components.print_sentinel.detection.verdict import FailureKind, Verdict
 from simulators.openai_compat import OpenAISimulator
 from simulators.prusalink import PrusaLinkSimulator
 from simulators.scene import Scene
@@ -526,3 +530,115 @@ async def test_frame_long_side_option_sizes_the_openai_frames(
     sizes = [size for r in vision.requests for size in r.image_sizes]
     assert sizes
     assert {max(size) for size in sizes} == {long_side}
+
+
+async def test_frame_long_side_is_chosen_in_the_options_and_can_be_emptied(
+    hass: HomeAssistant,
+    printer: PrusaLinkSimulator,
+    vision: OpenAISimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    detection = {
+        CONF_DETECTOR: "openai",
+        CONF_CHECK_INTERVAL: 30,
+        "frame_count": 3,
+        "sensitivity": "medium",
+        "policy": "sentinel",
+        CONF_FAILURE_ACTION: "pause",
+        CONF_WARNING_ACTION: "notify",
+        "resume_grace": 300,
+    }
+    openai_form = {
+        CONF_OPENAI_API_KEY: API_KEY,
+        CONF_OPENAI_BASE_URL: vision.url,
+        "openai_model": "gpt-4.1-nano",
+        "openai_image_detail": "low",
+    }
+
+    async def save(extra: dict[str, Any]) -> None:
+        flow = await hass.config_entries.options.async_init(init_integration.entry_id)
+        result = await hass.config_entries.options.async_configure(
+            flow["flow_id"], {"next_step_id": "detection"}
+        )
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {**detection, **extra}
+        )
+        assert result["step_id"] == "detector_openai"
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], openai_form
+        )
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        await hass.async_block_till_done()
+
+    await save({CONF_FRAME_LONG_SIDE: "512"})
+    assert init_integration.options[CONF_FRAME_LONG_SIDE] == "512"
+    assert init_integration.runtime_data.monitor.long_side == 512
+    await save({})
+    assert CONF_FRAME_LONG_SIDE not in init_integration.options
+    assert init_integration.runtime_data.monitor.long_side == 256
+
+
+@pytest.mark.parametrize(
+    ("detector", "value", "expected"),
+    [
+        ("openai", "384", 384),
+        ("openai", "999", 256),  # not one of the choices
+        ("openai", "big", 256),
+        ("openai", None, 256),
+        ("gadget", "256", 768),  # other detectors keep their service's size
+    ],
+)
+def test_frame_long_side_reads_the_option_tolerantly(
+    detector: str, value: str | None, expected: int
+) -> None:
+    assert frame_long_side(detector, {CONF_FRAME_LONG_SIDE: value}) == expected
+
+
+async def test_a_warning_can_come_again_after_the_print_looked_fine(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    vision: OpenAISimulator,
+    mock_config_entry: MockConfigEntry,
+    options: dict[str, Any],
+) -> None:
+    await _watch(hass, mock_config_entry, options)
+    levels: list[str] = []
+    hass.bus.async_listen(
+        "print_sentinel_detection", lambda event: levels.append(event.data["level"])
+    )
+    clean = {"failure_score": 2, "print_quality": 9, "kind": "none", "reason": "Ok."}
+    vision.script([WARNING_ANSWER] * 20 + [clean] * 30 + [WARNING_ANSWER] * 20)
+    printer.start_job(display_name="part.bgcode", duration=7200)
+    await _print_for(hass, freezer, printer, 1500)
+    assert levels.count("warning") == 2
+    assert "failure" not in levels
+
+
+def test_notification_texts_come_from_the_translation_and_survive_a_broken_one() -> (
+    None
+):
+    verdict = Verdict(
+        failure_score=91.4,
+        print_quality=2,
+        warning=True,
+        pause=True,
+        kind=FailureKind.SPAGHETTI,
+        reason="*Tangled* filament",
+        detector="openai",
+        latency_ms=10.0,
+    )
+    prefix = f"component.{DOMAIN}.exceptions"
+    translated = {
+        f"{prefix}.notification_message.message": "{kind} ({score}) / {reason} / {what}",
+        f"{prefix}.notification_paused.message": "Pausiert.",
+    }
+    assert (
+        notification_message(verdict, "paused", translated)
+        == "Spaghetti (91) / \\*Tangled\\* filament / Pausiert."
+    )
+    broken = {f"{prefix}.notification_message.message": "{nonsense} {0}"}
+    assert notification_message(verdict, "cancel_failed", broken) == (
+        "Spaghetti (score 91): \\*Tangled\\* filament\n\n"
+        "Print Sentinel could not act (cancel_failed); check the print."
+    )

@@ -14,6 +14,7 @@ import re
 
 from homeassistant.components import persistent_notification
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import translation
 
 from ..const import ACTION_CANCEL, ACTION_PAUSE, DOMAIN, EVENT_DETECTION
 from ..coordinator import PrinterCoordinator, PrintSentinelConfigEntry
@@ -33,10 +34,21 @@ RESULT_NOTIFIED = "notified"
 RESULT_NONE = "none"
 
 _WHAT_WAS_DONE = {
-    RESULT_PAUSED: "Print Sentinel paused the print.",
-    RESULT_CANCELLED: "Print Sentinel stopped the print.",
-    RESULT_NOTIFIED: "Check the print.",
+    RESULT_PAUSED: "notification_paused",
+    RESULT_CANCELLED: "notification_cancelled",
+    RESULT_NOTIFIED: "notification_check",
 }
+NOTIFICATION_TEXTS: dict[str, str] = {
+    "notification_title_warning": "{printer}: possible print warning",
+    "notification_title_failure": "{printer}: possible print failure",
+    "notification_message": "{kind} (score {score}): {reason}\n\n{what}",
+    "notification_paused": "Print Sentinel paused the print.",
+    "notification_cancelled": "Print Sentinel stopped the print.",
+    "notification_check": "Check the print.",
+    "notification_not_acted": "Print Sentinel could not act ({action}); check the print.",
+}
+"""The notification's texts in English, as in strings.json (`exceptions`), for when
+the translation is missing or broken."""
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
@@ -53,14 +65,34 @@ def escape_markdown(text: str) -> str:
     return _MARKDOWN.sub(r"\\\1", text)
 
 
-def notification_message(verdict: Verdict, result: str) -> str:
+def _text(texts: dict[str, str], key: str, **placeholders: str) -> str:
+    """One notification text in the user's language (English if that fails)."""
+    template = texts.get(f"component.{DOMAIN}.exceptions.{key}.message")
+    if template:
+        try:
+            return template.format(**placeholders)
+        except KeyError, IndexError, ValueError:
+            pass
+    return NOTIFICATION_TEXTS[key].format(**placeholders)
+
+
+def notification_message(
+    verdict: Verdict, result: str, texts: dict[str, str] | None = None
+) -> str:
     """The persistent notification's Markdown for a decision and what was done."""
-    what = _WHAT_WAS_DONE.get(
-        result, f"Print Sentinel could not act ({result}); check the print."
+    texts = texts or {}
+    if (what_key := _WHAT_WAS_DONE.get(result)) is not None:
+        what = _text(texts, what_key)
+    else:
+        what = _text(texts, "notification_not_acted", action=result)
+    return _text(
+        texts,
+        "notification_message",
+        kind=verdict.kind.value.replace("_", " ").capitalize(),
+        score=f"{verdict.failure_score:.0f}",
+        reason=escape_markdown(cut(verdict.reason, MAX_REASON)),
+        what=what,
     )
-    kind = verdict.kind.value.replace("_", " ").capitalize()
-    reason = escape_markdown(cut(verdict.reason, MAX_REASON))
-    return f"{kind} (score {verdict.failure_score:.0f}): {reason}\n\n{what}"
 
 
 @dataclass(kw_only=True)
@@ -114,16 +146,23 @@ class Actions:
                 err,
             )
             result = f"{action}_failed"
-        self.notify("failure", verdict, result)
+        await self.async_notify("failure", verdict, result)
         await self._coordinator.async_request_refresh()
         return result
 
-    def notify(self, level: str, verdict: Verdict, result: str) -> None:
+    async def async_notify(self, level: str, verdict: Verdict, result: str) -> None:
         """Show (or replace) the printer's persistent notification."""
+        texts = await translation.async_get_translations(
+            self._hass, self._hass.config.language, "exceptions", {DOMAIN}
+        )
         persistent_notification.async_create(
             self._hass,
-            notification_message(verdict, result),
-            title=f"{cut(self._entry.title, MAX_NAME)}: possible print {level}",
+            notification_message(verdict, result, texts),
+            title=_text(
+                texts,
+                f"notification_title_{level}",
+                printer=cut(self._entry.title, MAX_NAME),
+            ),
             notification_id=self.notification_id,
         )
 

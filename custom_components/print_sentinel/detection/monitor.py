@@ -476,7 +476,7 @@ class DetectionMonitor:
             self.state.flagged_frame = frame
             action = ACTION_NONE
             if self.settings.warning_action == ACTION_NOTIFY:
-                self.actions.notify("warning", verdict, RESULT_NOTIFIED)
+                await self.actions.async_notify("warning", verdict, RESULT_NOTIFIED)
                 action = RESULT_NOTIFIED
             self._emit("warning", verdict, action)
         elif decision is Decision.OK and run.warned:
