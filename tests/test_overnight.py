@@ -642,3 +642,23 @@ def test_notification_texts_come_from_the_translation_and_survive_a_broken_one()
         "Spaghetti (score 91): \\*Tangled\\* filament\n\n"
         "Print Sentinel could not act (cancel_failed); check the print."
     )
+
+
+async def test_a_warning_can_be_marked_false_for_an_hour_after_its_print(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    vision: OpenAISimulator,
+    mock_config_entry: MockConfigEntry,
+    options: dict[str, Any],
+) -> None:
+    await _watch(hass, mock_config_entry, options)
+    vision.script([WARNING_ANSWER] * 60)
+    printer.start_job(display_name="part.bgcode", duration=400)
+    await _print_for(hass, freezer, printer, 500)
+    assert hass.states.get(SCORE).attributes["decision"] == "ok"  # the print ended
+    assert hass.states.get(FALSE_ALARM).state != STATE_UNAVAILABLE  # still recent
+
+    for _ in range(13):
+        await advance(hass, freezer, 300)
+    assert hass.states.get(FALSE_ALARM).state == STATE_UNAVAILABLE

@@ -25,7 +25,7 @@ from typing import Any
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.event import async_track_time_change
+from homeassistant.helpers.event import async_call_later, async_track_time_change
 from homeassistant.util import dt as dt_util
 
 from ..const import ACTION_NONE, ACTION_NOTIFY, DOMAIN
@@ -165,6 +165,7 @@ class DetectionMonitor:
         self._last_state: PrinterState | None = None
         self._stopped_by_auth = False
         self._failing = False
+        self._unsub_false_alarm_window: CALLBACK_TYPE | None = None
 
     # --- lifecycle --------------------------------------------------------
 
@@ -190,6 +191,7 @@ class DetectionMonitor:
         while self._unsubs:
             self._unsubs.pop()()
         self.scheduler.cancel()
+        self._cancel_false_alarm_window()
 
     @callback
     def _new_day(self, _now: datetime) -> None:
@@ -491,7 +493,23 @@ class DetectionMonitor:
         for listener in list(self._event_listeners):
             listener(event)
         self.actions.fire(event)
+        self._cancel_false_alarm_window()
+        self._unsub_false_alarm_window = async_call_later(
+            self.hass, FALSE_ALARM_WINDOW, self._false_alarm_window_over
+        )
         self._notify()
+
+    @callback
+    def _false_alarm_window_over(self, _now: datetime) -> None:
+        """The last decision is no longer recent: the false-alarm button says so."""
+        self._unsub_false_alarm_window = None
+        self._notify()
+
+    @callback
+    def _cancel_false_alarm_window(self) -> None:
+        if self._unsub_false_alarm_window is not None:
+            self._unsub_false_alarm_window()
+            self._unsub_false_alarm_window = None
 
     # --- user controls and the services -----------------------------------
 
