@@ -1,4 +1,6 @@
-"""Acting on a decision: pause or stop the print, notify, fire the event.
+"""Acting on a decision: pause or stop the print, notify, fire the event, repair.
+
+When the detector refuses its key, the repair issue says so.
 
 Text from outside (the model's reason, the printer's name) goes into the persistent
 notification's Markdown escaped and cut to a sane length: a reason such as
@@ -14,7 +16,7 @@ import re
 
 from homeassistant.components import persistent_notification
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import translation
+from homeassistant.helpers import issue_registry as ir, translation
 
 from ..const import ACTION_CANCEL, ACTION_PAUSE, DOMAIN, EVENT_DETECTION
 from ..coordinator import PrinterCoordinator, PrintSentinelConfigEntry
@@ -164,6 +166,28 @@ class Actions:
                 printer=cut(self._entry.title, MAX_NAME),
             ),
             notification_id=self.notification_id,
+        )
+
+    def raise_auth_issue(self, detector: str, reason: str) -> None:
+        """The repair issue: the detector refused the key, detection is off."""
+        ir.async_create_issue(
+            self._hass,
+            DOMAIN,
+            f"detector_auth_{self._entry.entry_id}",
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key="detector_auth_failed",
+            translation_placeholders={
+                "printer": self._entry.title,
+                "detector": detector,
+                "reason": reason,
+            },
+        )
+
+    def delete_auth_issue(self) -> None:
+        """The user reset detection: the repair issue goes."""
+        ir.async_delete_issue(
+            self._hass, DOMAIN, f"detector_auth_{self._entry.entry_id}"
         )
 
     def dismiss(self) -> None:

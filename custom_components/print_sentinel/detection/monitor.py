@@ -6,10 +6,11 @@ decision policy, and acts once when the policy decides: a warning notifies, a
 failure notifies, pauses or cancels — never on an error or an unclear answer,
 because errors never reach the policy as verdicts.
 
-The parts: `scheduler` (check timing), `actions` (pause/stop, notifications),
-`usage` (calls and cost), `on_demand` (frames, the check on demand), `timeline`
-(the print's verdicts, for diagnostics) and `baseline` (what the printer's camera
-normally scores, kept across prints and restarts). This module follows the
+The parts: `state` (what is kept), `scheduler` (check timing), `actions`
+(pause/stop, notifications), `usage` (calls and cost), `on_demand` (frames, the
+check on demand), `timeline` (the print's verdicts, for diagnostics) and
+`baseline` (what the printer's camera normally scores, kept across prints and
+restarts). This module follows the
 printer through a print's life and keeps what was decided in one `PrintRun`,
 replaced whole on a new print, a resume and a reset.
 """
@@ -17,14 +18,13 @@ replaced whole on a new print, a resume and a reset.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 import logging
 from typing import Any
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_call_later, async_track_time_change
 from homeassistant.util import dt as dt_util
 
@@ -34,16 +34,11 @@ from ..printers.base import ACTIVE_STATES, PrinterSnapshot, PrinterState
 from .actions import RESULT_NOTIFIED, RESULT_PAUSED, Actions, DetectionEvent
 from .baseline import BaselineStore
 from .frames import FrameBuffer
-from .on_demand import async_take_frame, check_result, frame_long_side
+from .on_demand import async_check_now, async_take_frame, check_result, frame_long_side
 from .policy import Decision, NoVerdict, Policy, PolicyState, policy_state_as_dict
-from .scheduler import (
-    MIN_CHECK_INTERVAL,
-    SUSPECT_SCORE,
-    CheckScheduler,
-    next_check_delay,
-)
+from .scheduler import CheckScheduler, next_check_delay
+from .state import DetectionSettings, MonitorState, PrintRecord, PrintRun
 from .timeline import Timeline
-from .usage import Usage, UsageCounter
 from .verdict import (
     Detector,
     DetectorAuthError,
@@ -55,81 +50,18 @@ from .verdict import (
 )
 
 __all__ = [
-    "MIN_CHECK_INTERVAL",
-    "SUSPECT_SCORE",
     "DetectionEvent",
     "DetectionMonitor",
     "DetectionSettings",
     "MonitorState",
-    "UsageCounter",
+    "PrintRecord",
+    "PrintRun",
 ]
 
 _LOGGER = logging.getLogger(__name__)
 
 FALSE_ALARM_WINDOW = timedelta(hours=1)
 """After the print moved on, a warning or failure can be marked false this long."""
-
-
-@dataclass(kw_only=True)
-class DetectionSettings:
-    """What the options say about detection."""
-
-    camera_entity_id: str
-    check_interval: float
-    frame_count: int
-    failure_action: str
-    warning_action: str
-
-
-@dataclass(kw_only=True)
-class MonitorState:
-    """What the detection entities show."""
-
-    enabled: bool = True
-    """Turned off by the user for the current print (the switch)."""
-    decision: Decision = Decision.OK
-    last_verdict: Verdict | None = None
-    last_check: datetime | None = None
-    last_error: str | None = None
-    last_frame: Frame | None = None
-    flagged_frame: Frame | None = None
-    last_event: DetectionEvent | None = None
-    usage: Usage = field(default_factory=Usage.empty)
-
-    @property
-    def usage_print(self) -> UsageCounter:
-        """Usage of the current print."""
-        return self.usage.this_print
-
-    @property
-    def usage_today(self) -> UsageCounter:
-        """Usage since local midnight."""
-        return self.usage.today
-
-
-@dataclass(frozen=True, kw_only=True)
-class PrintRun:
-    """What was decided and done since the print started, was resumed or reset."""
-
-    generation: int
-    """A verdict from a check that began in another generation is dropped: what it
-    saw is not the print any more (also bumped by the switch)."""
-    acted: bool = False
-    """The failure action ran."""
-    warned: bool = False
-    """The warning was given (again possible after an ok decision)."""
-    own_pause: bool = False
-    """The print is paused because Print Sentinel paused it."""
-
-
-@dataclass(kw_only=True)
-class PrintRecord:
-    """One print, from its start to its end (across resumes)."""
-
-    job_id: object = None
-    timeline: Timeline = field(default_factory=Timeline)
-    paused_by_us: bool = False
-    """Print Sentinel paused it at least once: not a print to learn from."""
 
 
 class DetectionMonitor:
@@ -442,19 +374,7 @@ class DetectionMonitor:
             self.entry.title,
             err.error_type,
         )
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            f"detector_auth_{self.entry.entry_id}",
-            is_fixable=False,
-            severity=ir.IssueSeverity.ERROR,
-            translation_key="detector_auth_failed",
-            translation_placeholders={
-                "printer": self.entry.title,
-                "detector": self.detector.name,
-                "reason": err.error_type,
-            },
-        )
+        self.actions.raise_auth_issue(self.detector.name, err.error_type)
         self._notify()
 
     # --- acting -----------------------------------------------------------
@@ -567,7 +487,7 @@ class DetectionMonitor:
         self._stopped_by_auth = False
         self.state.enabled = True
         self.state.last_error = None
-        ir.async_delete_issue(self.hass, DOMAIN, f"detector_auth_{self.entry.entry_id}")
+        self.actions.delete_auth_issue()
         self._new_run(
             self.policy.on_new_print(
                 self._now, self.policy_state, self.baselines.baseline
@@ -585,19 +505,19 @@ class DetectionMonitor:
         """Run a check now and return the verdict; does not pause or stop anything."""
         detector = detector or self.detector
         camera = camera_entity_id or self.settings.camera_entity_id
-        frame = await async_take_frame(
-            self.hass, camera, frame_long_side(detector.name, self.entry.options)
+        verdict, frame, frames = await async_check_now(
+            self.hass,
+            detector,
+            camera,
+            frame_long_side(detector.name, self.entry.options),
+            min(frame_count or self.settings.frame_count, detector.max_frames),
+            self._buffer.frames(),
         )
-        count = min(frame_count or self.settings.frame_count, detector.max_frames)
-        frames = (
-            [*self._buffer.frames()[-(count - 1) :], frame] if count > 1 else [frame]
-        )
-        verdict = await detector.async_analyze(frames)
         self._record(verdict)
         self.state.last_frame = frame
         self._notify()
         return check_result(
-            verdict.as_dict(), len(frames), self.state.decision.value, camera
+            verdict.as_dict(), frames, self.state.decision.value, camera
         )
 
     def diagnostics(self) -> dict[str, Any]:

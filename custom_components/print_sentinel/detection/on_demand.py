@@ -17,7 +17,7 @@ from ..const import (
     FRAME_LONG_SIDES,
 )
 from .frames import prepare_frame
-from .verdict import Detector, Frame
+from .verdict import Detector, Frame, Verdict
 
 
 def frame_long_side(detector: str, options: Mapping[str, Any]) -> int:
@@ -56,6 +56,23 @@ def check_result(
         "decision": decision,
         "camera_entity_id": camera,
     }
+
+
+async def async_check_now(
+    hass: HomeAssistant,
+    detector: Detector,
+    camera_entity_id: str,
+    long_side: int,
+    frame_count: int,
+    recent: list[Frame],
+) -> tuple[Verdict, Frame, int]:
+    """Check a fresh frame (with up to `frame_count - 1` of the `recent` ones).
+
+    Returns the verdict, the fresh frame and how many frames the detector saw.
+    """
+    frame = await async_take_frame(hass, camera_entity_id, long_side)
+    frames = [*recent[-(frame_count - 1) :], frame] if frame_count > 1 else [frame]
+    return await detector.async_analyze(frames), frame, len(frames)
 
 
 async def async_check_once(
