@@ -662,3 +662,16 @@ async def test_a_warning_can_be_marked_false_for_an_hour_after_its_print(
     for _ in range(13):
         await advance(hass, freezer, 300)
     assert hass.states.get(FALSE_ALARM).state == STATE_UNAVAILABLE
+
+
+async def test_removing_a_printer_without_detection_deletes_an_old_baseline(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    printer: PrusaLinkSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    key = storage_key(init_integration.entry_id)
+    hass_storage[key] = {"version": 1, "key": key, "data": {"baseline": {}}}
+    await hass.config_entries.async_remove(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert key not in hass_storage
