@@ -507,6 +507,18 @@ def test_the_timeline_is_bounded() -> None:
     assert len(around) == MAX_AROUND
     assert timeline.as_list()[-1]["false_alarm"] is True
 
+    # the verdicts kept are those around the decision, however long ago it was
+    timeline = Timeline()
+    for number in range(100):
+        timeline.error(now, f"check {number}", "ok")
+        if number == 30:
+            timeline.action("notified")
+    around = timeline.false_alarm(now, "warning")
+    assert len(around) == MAX_AROUND
+    assert [e["action"] for e in around].count("notified") == 1
+    assert around[0]["error"] == f"check {30 - MAX_AROUND // 2}"
+    assert Timeline().false_alarm(now, "warning") == []
+
 
 # --- the frame size -------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from .verdict import Verdict
 
 MAX_ENTRIES = 500
 MAX_AROUND = 20
-"""Entries kept with a false alarm: the decision and those just before it."""
+"""Entries kept with a false alarm: the decision, those before and after it."""
 MAX_REASON = 200
 
 
@@ -81,8 +81,22 @@ class Timeline:
             self.entries[-1].action = action
 
     def false_alarm(self, at: datetime, decision: str) -> list[dict[str, Any]]:
-        """Mark a false alarm; return the verdicts around the decision it overrules."""
-        around = [entry.as_dict() for entry in list(self.entries)[-MAX_AROUND:]]
+        """Mark a false alarm; return the verdicts around the decision it overrules.
+
+        The decision is the newest entry an action was taken on; without one, the
+        newest entries.
+        """
+        entries = list(self.entries)
+        at_decision = next(
+            (
+                index
+                for index in range(len(entries) - 1, -1, -1)
+                if entries[index].action is not None and not entries[index].false_alarm
+            ),
+            len(entries) - 1,
+        )
+        start = max(0, min(at_decision - MAX_AROUND // 2, len(entries) - MAX_AROUND))
+        around = [entry.as_dict() for entry in entries[start : start + MAX_AROUND]]
         self.entries.append(
             TimelineEntry(
                 at=at, decision=decision, action="false_alarm", false_alarm=True
