@@ -39,7 +39,7 @@ from custom_components.print_sentinel.detection.actions import (
     escape_markdown,
     notification_message,
 )
-from custom_components.print_sentinel.detection.baseline import storage_key
+from custom_components.print_sentinel.detection.baseline import DATA_STORES, storage_key
 from custom_components.print_sentinel.detection.on_demand import frame_long_side
 from custom_components.print_sentinel.detection.timeline import (
     MAX_AROUND,
@@ -687,3 +687,32 @@ async def test_removing_a_printer_without_detection_deletes_an_old_baseline(
     await hass.config_entries.async_remove(init_integration.entry_id)
     await hass.async_block_till_done()
     assert key not in hass_storage
+
+
+async def test_resuming_our_pause_after_a_restart_is_still_our_own(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    vision: OpenAISimulator,
+    mock_config_entry: MockConfigEntry,
+    options: dict[str, Any],
+) -> None:
+    await _watch(hass, mock_config_entry, options)
+    await _fail_and_pause(hass, freezer, printer)
+    await advance(hass, freezer, 30)  # the delayed save is written
+    key = storage_key(mock_config_entry.entry_id)
+    assert hass_storage[key]["data"]["paused_job"] == str(printer.job_id)
+
+    # Home Assistant restarts overnight (nothing kept in memory); in the morning
+    # the user resumes
+    hass.data.pop(DATA_STORES)
+    assert await hass.config_entries.async_reload(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    printer.set_scene(Scene(0))
+    printer.resume()
+    await _print_for(hass, freezer, printer, 30)
+    state = mock_config_entry.runtime_data.monitor.policy_state
+    assert state.own_pause_resumes == 1
+    await advance(hass, freezer, 30)
+    assert hass_storage[key]["data"]["paused_job"] is None

@@ -1,4 +1,8 @@
-"""The printer's learned baseline and false-alarm records, kept with HA's `Store`."""
+"""What is kept about a printer across restarts, with HA's `Store`.
+
+The learned baseline, the user's last false alarms, and the job Print Sentinel
+paused (so that resuming it after a restart is still a resume of our own pause).
+"""
 
 from __future__ import annotations
 
@@ -36,6 +40,8 @@ class BaselineStore:
         self._store = stores[entry_id]
         self.baseline: PrinterBaseline | None = None
         self.false_alarms: list[dict[str, Any]] = []
+        self.paused_job: str | None = None
+        """The job Print Sentinel paused, until it is resumed or another starts."""
 
     async def async_load(self) -> None:
         """Read what was stored; anything unusable gives the empty baseline."""
@@ -44,6 +50,8 @@ class BaselineStore:
             return
         if (baseline := data.get("baseline")) is not None:
             self.baseline = PrinterBaseline.from_dict(baseline)
+        if isinstance(paused := data.get("paused_job"), str):
+            self.paused_job = paused[:100]
         alarms = data.get("false_alarms")
         if isinstance(alarms, list):
             self.false_alarms = [a for a in alarms if isinstance(a, dict)][
@@ -60,6 +68,12 @@ class BaselineStore:
         self.false_alarms = [*self.false_alarms, record][-MAX_FALSE_ALARMS:]
         self._save()
 
+    def set_paused_job(self, job_id: str | None) -> None:
+        """Remember (or forget, None) the job Print Sentinel paused."""
+        if job_id != self.paused_job:
+            self.paused_job = job_id
+            self._save()
+
     def _save(self) -> None:
         self._store.async_delay_save(self._data, SAVE_DELAY)
 
@@ -67,6 +81,7 @@ class BaselineStore:
         return {
             "baseline": self.baseline.as_dict() if self.baseline else None,
             "false_alarms": self.false_alarms,
+            "paused_job": self.paused_job,
         }
 
     @staticmethod

@@ -206,7 +206,11 @@ class DetectionMonitor:
 
     @callback
     def _start_print(self, job_id: object) -> None:
-        self._print = PrintRecord(job_id=job_id)
+        # a job we paused before a restart is still paused by us
+        ours = self.baselines.paused_job == str(job_id)
+        if not ours:
+            self.baselines.set_paused_job(None)
+        self._print = PrintRecord(job_id=job_id, paused_by_us=ours)
         self._buffer.clear()
         self.state.enabled = True
         self.state.last_verdict = None
@@ -219,10 +223,13 @@ class DetectionMonitor:
                 self._now, self.policy_state, self.baselines.baseline
             )
         )
+        if ours and self.coordinator.data.state is PrinterState.PAUSED:
+            self._run = replace(self._run, own_pause=True)
 
     @callback
     def _resumed(self) -> None:
         own_pause = self._run.own_pause
+        self.baselines.set_paused_job(None)
         self._new_run(
             self.policy.on_resume(self.policy_state, self._now, own_pause=own_pause)
         )
@@ -392,6 +399,7 @@ class DetectionMonitor:
             if action == RESULT_PAUSED:
                 self._run = replace(self._run, own_pause=True)
                 self._print.paused_by_us = True
+                self.baselines.set_paused_job(str(self._print.job_id))
             self._emit("failure", verdict, action)
         elif decision is Decision.WARNING and not run.warned and not run.acted:
             self._run = replace(run, warned=True)
