@@ -58,6 +58,7 @@ from .coordinator import (
     PrintSentinelConfigEntry,
     PrintSentinelRuntimeData,
 )
+from .detection.baseline import BaselineStore
 from .detection.monitor import DetectionMonitor, DetectionSettings
 from .detection.policy import make_policy
 from .detection.setup import DetectorNotConfigured, build_detector
@@ -169,6 +170,7 @@ async def async_setup_entry(
             detector := build_detector(hass, entry, entry.options, camera)
         ):
             monitor.detector = detector
+        await monitor.async_load()
         entry.async_on_unload(monitor.async_start())
     if (uploader := runtime.connect_uploader) is not None:
         entry.async_on_unload(uploader.async_start())
@@ -249,3 +251,10 @@ async def async_unload_entry(
 ) -> bool:
     """Unload the printer's entities; detection and uploads stop with them."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(
+    hass: HomeAssistant, entry: PrintSentinelConfigEntry
+) -> None:
+    """Delete what was learned about a removed printer."""
+    await BaselineStore.async_remove(hass, entry.entry_id)

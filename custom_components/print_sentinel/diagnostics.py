@@ -51,6 +51,8 @@ async def async_get_config_entry_diagnostics(
     }
     if runtime.monitor is not None:
         data["detection"] = async_redact_data(runtime.monitor.diagnostics(), TO_REDACT)
+        data["detection_baseline"] = runtime.monitor.baseline_diagnostics()
+        data["detection_timeline"] = runtime.monitor.timeline_diagnostics()
     if (uploader := runtime.connect_uploader) is not None:
         data["prusa_connect"] = {
             "uploads": uploader.uploads,

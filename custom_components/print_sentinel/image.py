@@ -78,6 +78,11 @@ class DetectionImage(DetectionEntity, ImageEntity):
         frame = self._frame
         return frame.captured_at if frame else None
 
+    @property
+    def entity_picture(self) -> str | None:
+        """Link to the frame, or none before there is one (never a broken link)."""
+        return super().entity_picture if self._frame is not None else None
+
     async def async_added_to_hass(self) -> None:
         """Let the monitor name this entity in its events."""
         await super().async_added_to_hass()

@@ -25,6 +25,7 @@ from .const import (
     CONF_DETECTOR,
     CONF_FAILURE_ACTION,
     CONF_FRAME_COUNT,
+    CONF_FRAME_LONG_SIDE,
     CONF_GADGET_API_KEY,
     CONF_GADGET_PAUSE_LEVEL,
     CONF_GADGET_WARNING_LEVEL,
@@ -60,6 +61,7 @@ from .const import (
     DETECTOR_OPENAI,
     DETECTOR_PRINTWATCH,
     DETECTORS,
+    FRAME_LONG_SIDES,
     MIN_CONNECT_INTERVAL,
 )
 from .detection.policy import POLICIES
@@ -142,6 +144,12 @@ DETECTION_SCHEMA = vol.Schema(
         vol.Required(CONF_RESUME_GRACE, default=DEFAULT_RESUME_GRACE): _seconds(
             0, 3600
         ),
+        vol.Optional(CONF_FRAME_LONG_SIDE): selector.SelectSelector(
+            selector.SelectSelectorConfig(
+                options=[str(side) for side in FRAME_LONG_SIDES],
+                mode=selector.SelectSelectorMode.DROPDOWN,
+            )
+        ),
     }
 )
 
@@ -219,6 +227,7 @@ class PrintSentinelOptionsFlow(OptionsFlowWithReload):
     def __init__(self) -> None:
         """Initialise the flow."""
         self._pending: dict[str, Any] = {}
+        self._pending_remove: tuple[str, ...] = ()
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
@@ -260,14 +269,19 @@ class PrintSentinelOptionsFlow(OptionsFlowWithReload):
             user_input = _clean(user_input)
             detector = user_input[CONF_DETECTOR]
             camera = user_input.get(CONF_DETECTION_CAMERA)
+            # an emptied optional field goes back to its default
+            remove = tuple(
+                key
+                for key in (CONF_DETECTION_CAMERA, CONF_FRAME_LONG_SIDE)
+                if not user_input.get(key)
+            )
             if camera and self.hass.states.get(camera) is None:
                 errors[CONF_DETECTION_CAMERA] = "camera_not_found"
             elif detector == DETECTOR_NONE:
-                return self._save(
-                    user_input, () if camera else (CONF_DETECTION_CAMERA,)
-                )
+                return self._save(user_input, remove)
             else:
                 self._pending = user_input
+                self._pending_remove = remove
                 steps = {
                     DETECTOR_OPENAI: self.async_step_detector_openai,
                     DETECTOR_AI_TASK: self.async_step_detector_ai_task,
@@ -295,7 +309,9 @@ class PrintSentinelOptionsFlow(OptionsFlowWithReload):
                     self.hass, self.config_entry, merged
                 )
                 if error is None:
-                    return self._save({**self._pending, **user_input})
+                    return self._save(
+                        {**self._pending, **user_input}, self._pending_remove
+                    )
                 errors["base"] = error
         return self.async_show_form(
             step_id=f"detector_{detector}",
