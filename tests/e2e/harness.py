@@ -41,6 +41,20 @@ def hass_python() -> Path:
     return Path(os.environ.get("PRINT_SENTINEL_E2E_PYTHON") or sys.executable)
 
 
+def hass_version() -> str:
+    """Return the version of the Home Assistant `hass_command` starts."""
+    return subprocess.run(
+        [
+            str(hass_python()),
+            "-c",
+            "import homeassistant.const as c; print(c.__version__)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
 def pip_enabled() -> bool:
     """Return whether `hass` installs requirements itself (`$PRINT_SENTINEL_E2E_PIP=1`).
 
