@@ -20,8 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from pyprusalink import PrusaLink
-from pyprusalink import types as prusalink_types
+from pyprusalink import PrusaLink, types as prusalink_types
 from pyprusalink.types import Conflict, InvalidAuth, NotFound
 
 from .base import (
