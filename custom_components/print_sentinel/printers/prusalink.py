@@ -20,8 +20,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from pyprusalink import PrusaLink
-from pyprusalink.types import Conflict, FileTooLarge, InvalidAuth, NotFound
+from pyprusalink import PrusaLink, types as prusalink_types
+from pyprusalink.types import Conflict, InvalidAuth, NotFound
 
 from .base import (
     Capability,
@@ -278,11 +278,16 @@ class PrusaLinkBackend:
         )
 
     async def _material_from_file(self, path: str) -> str | None:
+        # pyprusalink 3.0.0 (core prusalink's pin) reads no file metadata: with it the
+        # material comes from the file name and the loaded filament only.
+        read_metadata = getattr(self._api, "get_file_metadata", None)
+        if read_metadata is None:
+            return None
         try:
             meta = await self._call(
-                lambda: self._api.get_file_metadata(path, max_bytes=MAX_METADATA_BYTES)
+                lambda: read_metadata(path, max_bytes=MAX_METADATA_BYTES)
             )
-        except FileTooLarge:
+        except getattr(prusalink_types, "FileTooLarge", ()):
             return None
         except PrinterError as err:
             _LOGGER.debug("Could not read the print file's metadata: %s", err)
