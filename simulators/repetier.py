@@ -513,7 +513,7 @@ class RepetierSimulator:
                 left -= len(chunk)
             await response.write(tail)
             await response.write_eof()
-        except (ConnectionResetError, ConnectionError):
+        except ConnectionResetError, ConnectionError:
             pass  # the client stopped reading: what a bounded client does
         return response
 
@@ -573,7 +573,9 @@ class RepetierSimulator:
         if not authorized:
             return await self._json(request, action, {"permissionDenied": True})
         if action not in ACTIONS:
-            return await self._json(request, action, {"error": f"Unknown action {action!r}"})
+            return await self._json(
+                request, action, {"error": f"Unknown action {action!r}"}
+            )
         slug = request.match_info["slug"]
         if action == "listPrinter":
             return await self._json(request, action, self._list_printer_body())
@@ -588,7 +590,9 @@ class RepetierSimulator:
             return await self._json(request, action, {"error": "Printer offline"})
         if action == "send":
             if not isinstance(data, dict) or not isinstance(data.get("cmd"), str):
-                return await self._json(request, action, {"error": "Missing parameter cmd"})
+                return await self._json(
+                    request, action, {"error": "Missing parameter cmd"}
+                )
             self._send(printer, data["cmd"])
         elif action == "continueJob":
             printer.paused = False

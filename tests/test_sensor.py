@@ -238,9 +238,11 @@ async def test_estimated_finish_ignores_jitter_and_follows_a_real_change(
     changes: list[str] = []
     hass.bus.async_listen(
         EVENT_STATE_CHANGED,
-        lambda event: changes.append(event.data["new_state"].state)
-        if event.data["entity_id"] == FINISH
-        else None,
+        lambda event: (
+            changes.append(event.data["new_state"].state)
+            if event.data["entity_id"] == FINISH
+            else None
+        ),
     )
 
     for _ in range(4):

@@ -304,7 +304,9 @@ async def test_extra_actions_run_with_the_verdict(
     assert "image" not in notifications[0].data["data"]
 
 
-async def _detect_reason(hass: HomeAssistant, printer: FakePrinter, reason: str) -> None:
+async def _detect_reason(
+    hass: HomeAssistant, printer: FakePrinter, reason: str
+) -> None:
     hass.bus.async_fire(
         EVENT_DETECTION,
         {
@@ -327,8 +329,10 @@ async def test_reason_is_escaped_where_markdown_renders_it(
 
     await _detect_reason(hass, printer, "[click](http://evil) **now**")
 
-    assert calls[0].data["message"].startswith(
-        "\\[click\\](http://evil) \\*\\*now\\*\\* (score 87/100)."
+    assert (
+        calls[0]
+        .data["message"]
+        .startswith("\\[click\\](http://evil) \\*\\*now\\*\\* (score 87/100).")
     )
 
 

@@ -15,11 +15,15 @@ import pytest
 
 from custom_components.print_sentinel.printers.base import (
     MAX_IMAGE_BODY,
+    MAX_JSON_BODY,
     MAX_TEXT,
     PrinterAuthError,
     PrinterBodyTooLarge,
     PrinterResponseError,
     PrinterState,
+    SeenOnce,
+    bounded_text,
+    parse_json,
 )
 from custom_components.print_sentinel.printers.repetier import (
     RepetierBackend,
@@ -233,3 +237,50 @@ async def test_huge_error_text_is_cut(
         await backend.async_poll()
 
     assert len(str(err.value)) < 300
+
+
+def test_seen_once_logs_each_value_once_and_stays_bounded() -> None:
+    """50 unknown 2 KB states: 20 kept (64 characters each), one overflow line."""
+    seen = SeenOnce(max_items=20, item_length=64)
+    logged = [seen.add(f"STATE_{n}_" + "x" * 2_000) for n in range(50)]
+    again = [seen.add(f"STATE_{n}_" + "x" * 2_000) for n in range(50)]
+
+    assert logged.count(True) == 21  # 20 values and the overflow line
+    assert seen.overflowed
+    assert not any(again)
+    assert len(seen.values()) == 20
+    assert all(len(value) <= 64 for value in seen.values())
+    assert seen.shorten(None) == "None"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, None),
+        ("", None),
+        (" \n\t ", None),
+        ("a\x00b\u009bc", "a b c"),
+        ("x" * 300, "x" * 254 + "\u2026"),
+    ],
+)
+def test_bounded_text(value: object, expected: str | None) -> None:
+    assert bounded_text(value) == expected
+
+
+def test_parse_json_keeps_nan_out() -> None:
+    assert parse_json(b'{"a": NaN, "b": -Infinity, "c": 1}', "answer") == {
+        "a": None,
+        "b": None,
+        "c": 1,
+    }
+
+
+async def test_body_announced_too_large_is_not_read(
+    sim: RepetierSimulator, backend: RepetierBackend
+) -> None:
+    """A Content-Length over the limit is refused before the body is read."""
+    await backend.async_get_identity()
+    sim.raw_answers["listPrinter"] = " " * (MAX_JSON_BODY + 1) + "[]"
+
+    with pytest.raises(PrinterBodyTooLarge, match="bytes, more than"):
+        await backend.async_poll()

@@ -298,7 +298,9 @@ def bounded_number(
     return number
 
 
-def bounded_int(value: object, minimum: int = -(10**9), maximum: int = 10**9) -> int | None:
+def bounded_int(
+    value: object, minimum: int = -(10**9), maximum: int = 10**9
+) -> int | None:
     """Return a number within [minimum, maximum] rounded to an int, else None."""
     number = bounded_number(value, minimum, maximum)
     return None if number is None else round(number)

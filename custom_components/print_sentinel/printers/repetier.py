@@ -530,8 +530,12 @@ class RepetierBackend:
         nozzle = extruders[index] if extruders else {}
         if len(extruders) > 1:
             for number, extruder in enumerate(extruders):
-                extra[f"extruder_{number}_temperature"] = _temperature(extruder.get("tempRead"))
-                extra[f"extruder_{number}_target"] = _temperature(extruder.get("tempSet"))
+                extra[f"extruder_{number}_temperature"] = _temperature(
+                    extruder.get("tempRead")
+                )
+                extra[f"extruder_{number}_target"] = _temperature(
+                    extruder.get("tempSet")
+                )
         beds = _dicts(data.get("heatedBeds"))
         bed = beds[0] if beds else {}
         chambers = _dicts(data.get("heatedChambers"))
