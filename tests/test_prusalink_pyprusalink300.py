@@ -1,6 +1,7 @@
 """The PrusaLink backend on pyprusalink 3.0.0, the version Home Assistant's own prusalink pins.
 
-3.0.0 has neither `PrusaLink.get_file_metadata` nor `FileTooLarge`: the manifest's
+3.0.0 has neither `PrusaLink.get_file_metadata`, `ApiClient.stream_request`,
+`pyprusalink.file_metadata` nor `FileTooLarge`: the manifest's
 range admits it, so a Home Assistant that has core's prusalink keeps its version and
 Print Sentinel still polls, pauses and names the material (from the file name and
 the loaded filament; the file itself is not downloaded).
@@ -12,8 +13,10 @@ from collections.abc import AsyncGenerator
 
 import httpx
 from pyprusalink import PrusaLink, types as prusalink_types
+from pyprusalink.client import ApiClient
 import pytest
 
+from custom_components.print_sentinel.printers import prusalink as prusalink_module
 from custom_components.print_sentinel.printers.base import PrinterState
 from custom_components.print_sentinel.printers.prusalink import PrusaLinkBackend
 from simulators.prusalink import PrusaLinkSimulator
@@ -34,6 +37,8 @@ def pyprusalink_300(monkeypatch: pytest.MonkeyPatch) -> None:
     """Take away what pyprusalink 3.1.0 added over 3.0.0."""
     monkeypatch.delattr(PrusaLink, "get_file_metadata")
     monkeypatch.delattr(prusalink_types, "FileTooLarge")
+    monkeypatch.delattr(ApiClient, "stream_request")
+    monkeypatch.setattr(prusalink_module, "parse_file_metadata", None)
 
 
 @pytest.mark.usefixtures("pyprusalink_300")
