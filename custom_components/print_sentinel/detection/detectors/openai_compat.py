@@ -84,6 +84,13 @@ SDK_LAZY_MODULES: Final = (
     "openai._legacy_response",
 )
 """What the SDK imports on first use (~0.3 s): imported in the executor instead."""
+SDK_LAZY_PACKAGES: Final = (
+    "openai.resources",
+    "openai.resources.chat",
+    "openai.resources.chat.completions",
+)
+"""Packages whose names newer SDKs (3.2x) resolve through a module `__getattr__`
+that calls `importlib.import_module` on first access: resolved in the executor too."""
 
 
 class AnswerTooLargeError(openai.OpenAIError):
@@ -169,6 +176,39 @@ def preload_sdk() -> None:
     with _PRELOAD_LOCK:
         for module in SDK_LAZY_MODULES:
             importlib.import_module(module)
+        for package in SDK_LAZY_PACKAGES:
+            _resolve_lazy_exports(importlib.import_module(package))
+
+
+_LAZY_RESOURCES: Final = ("chat", "models")
+"""The resources of openai.resources this integration uses."""
+
+
+def _resolve_lazy_exports(module: Any) -> None:
+    """Resolve the names a lazily exporting package would import on first access.
+
+    Only the chat and models resources of `openai.resources` (all of them would
+    import the whole SDK); every name of the chat packages.
+    """
+    exports = getattr(module, "_EXPORTS", None)
+    submodules = getattr(module, "_SUBMODULES", None)
+    if not isinstance(exports, Mapping) and not isinstance(
+        submodules, (set, frozenset)
+    ):
+        return  # an SDK that imports eagerly (3.10): nothing lazy here
+    names: set[str] = set(exports or ()) | set(submodules or ())
+    if module.__name__ == "openai.resources":
+        names = {
+            name
+            for name in names
+            if name in _LAZY_RESOURCES
+            or (
+                isinstance(exports, Mapping)
+                and exports.get(name, ("",))[0].lstrip(".") in _LAZY_RESOURCES
+            )
+        }
+    for name in sorted(names):
+        getattr(module, name, None)
 
 
 def _usage_of(body: Mapping[str, Any]) -> tuple[int, int] | None:
@@ -382,6 +422,9 @@ class OpenAIDetector:
     def _prepare(self) -> None:
         preload_sdk()
         self._client.platform_headers()
+        # The client's resources are built on first access, importing lazily.
+        _ = self._client.chat.completions.with_raw_response
+        _ = self._client.models.with_raw_response
 
     async def async_prepare(self) -> None:
         """Do the SDK's blocking first-use work in the executor (call at set-up).
