@@ -142,7 +142,7 @@ async def test_add_printer_wrong_password_then_right(
         "form",
         "prusalink",
     )
-    assert field_names(step) == ["host", "username", "password"]
+    assert field_names(step) == ["host", "username", "password", "name"]
     assert not step["errors"]
 
     form = {
