@@ -40,6 +40,7 @@ from .base import (
     PrinterSnapshot,
     PrinterState,
     SeenOnce,
+    bounded_text,
 )
 
 
@@ -437,7 +438,7 @@ class PrusaLinkBackend:
         refs: Mapping[str, Any] = file.get("refs") or {}
         if not isinstance(refs, dict):
             refs = {}
-        name = _text(file.get("display_name")) or _text(file.get("name"))
+        name = bounded_text(file.get("display_name")) or bounded_text(file.get("name"))
         material = material_from_filename(name)
         download = safe_path(refs.get("download"))
         size = file.get("size")
