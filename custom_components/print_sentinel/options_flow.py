@@ -70,6 +70,17 @@ from .prusa_connect import generate_fingerprint
 
 SENSITIVITIES = ("low", "medium", "high")
 
+DESCRIPTION_PLACEHOLDERS: dict[str, dict[str, str]] = {
+    DETECTOR_OPENAI: {
+        "openai_url": DEFAULT_OPENAI_BASE_URL,
+        "ollama_url": "http://HOST:11434/v1",
+        "openai_keys_url": "https://platform.openai.com/api-keys",
+    },
+    DETECTOR_GADGET: {"gadget_url": "https://octoeverywhere.com"},
+    DETECTOR_PRINTWATCH: {"printwatch_url": "https://printpal.io"},
+}
+"""URLs the detector steps show: hassfest allows no URL in strings.json."""
+
 _PASSWORD = selector.TextSelector(
     selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
 )
@@ -96,6 +107,13 @@ def _seconds(minimum: int, maximum: int) -> selector.NumberSelector:
         )
     )
 
+
+_GADGET_LEVEL = selector.NumberSelector(
+    selector.NumberSelectorConfig(
+        min=1, max=5, step=1, mode=selector.NumberSelectorMode.SLIDER
+    )
+)
+"""A slider with its value beside it (a bare vol.Range draws one without)."""
 
 POLLING_SCHEMA = vol.Schema(
     {
@@ -180,10 +198,10 @@ DETECTOR_SCHEMAS: dict[str, vol.Schema] = {
             vol.Required(CONF_GADGET_API_KEY): _PASSWORD,
             vol.Required(
                 CONF_GADGET_WARNING_LEVEL, default=DEFAULT_GADGET_LEVEL
-            ): vol.All(vol.Coerce(int), vol.Range(min=1, max=5)),
+            ): _GADGET_LEVEL,
             vol.Required(
                 CONF_GADGET_PAUSE_LEVEL, default=DEFAULT_GADGET_LEVEL
-            ): vol.All(vol.Coerce(int), vol.Range(min=1, max=5)),
+            ): _GADGET_LEVEL,
         }
     ),
     DETECTOR_PRINTWATCH: vol.Schema({vol.Required(CONF_PRINTWATCH_API_KEY): _PASSWORD}),
@@ -319,6 +337,7 @@ class PrintSentinelOptionsFlow(OptionsFlowWithReload):
                 DETECTOR_SCHEMAS[detector], user_input or self.config_entry.options
             ),
             errors=errors,
+            description_placeholders=DESCRIPTION_PLACEHOLDERS.get(detector),
         )
 
     async def async_step_detector_openai(

@@ -403,6 +403,13 @@ class ConnectUploadSensor(SensorEntity):
         )
 
     @property
+    def available(self) -> bool:
+        """Unavailable once Connect refused the token: nothing is uploaded until
+        the options are fixed (a repair issue says so). Through an outage the
+        time of the last good upload stays, with the error as an attribute."""
+        return not self._uploader.auth_failed
+
+    @property
     def native_value(self) -> datetime | None:
         """Return the time of the last successful upload."""
         return self._uploader.last_success
