@@ -369,12 +369,10 @@ def test_every_field_has_a_description(
     assert not missing, f"{flow}.step.{step_id}: no data_description for {missing}"
 
 
-
-
 def _form_schemas() -> Iterator[tuple[str, str, vol.Schema]]:
     """Every form the flows show, with the step that shows it."""
     yield "config", "prusalink", _prusalink_schema({})
-    yield "config", "reconfigure", _prusalink_schema({})
+    yield "config", "reconfigure", _prusalink_schema({}, with_name=False)
     yield "config", "repetier", repetier_flow._server_schema({})
     yield "config", "reconfigure", repetier_flow._server_schema({})
     yield "options", "polling", options_flow.POLLING_SCHEMA
@@ -462,8 +460,10 @@ def _translation_keys() -> Iterator[tuple[str, str, set[str] | None, ast.Call]]:
             if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
                 continue
             func = node.func
-            name = func.attr if isinstance(func, ast.Attribute) else str(
-                getattr(func, "id", "")
+            name = (
+                func.attr
+                if isinstance(func, ast.Attribute)
+                else str(getattr(func, "id", ""))
             )
             placeholders = _dict_keys(_keyword(node, "translation_placeholders"))
             if _keyword(node, "translation_domain") is not None:
@@ -500,9 +500,13 @@ def test_exception_and_issue_placeholders_are_supplied() -> None:
 def test_step_placeholders_are_supplied() -> None:
     shown = _shown_steps()
     for flow, step_id, step in _steps():
-        needed = _step_placeholders({k: v for k, v in step.items()})
+        needed = _step_placeholders(dict(step))
         calls = shown.get(step_id) or next(
-            (v for k, v in shown.items() if k.endswith("*") and step_id.startswith(k[:-1])),
+            (
+                v
+                for k, v in shown.items()
+                if k.endswith("*") and step_id.startswith(k[:-1])
+            ),
             None,
         )
         assert calls is not None, f"{flow}.{step_id} is never shown"

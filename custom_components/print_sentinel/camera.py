@@ -128,8 +128,6 @@ class PrinterCamera(PrintSentinelEntity, Camera):
                 "Camera snapshot of %s works again", self.coordinator.identity.name
             )
             self._failing = False
-        self._failures = 0
-        self._last_failure: datetime | None = None
 
     async def _async_snapshot(self, url: str) -> bytes | None:
         session = async_get_clientsession(self.hass)

@@ -404,9 +404,12 @@ class ConnectUploadSensor(SensorEntity):
 
     @property
     def available(self) -> bool:
-        """Unavailable once Connect refused the token: nothing is uploaded until
-        the options are fixed (a repair issue says so). Through an outage the
-        time of the last good upload stays, with the error as an attribute."""
+        """Unavailable once Connect refused the token.
+
+        Nothing is uploaded until the options are fixed (a repair issue says so).
+        Through an outage the time of the last good upload stays, with the error as
+        an attribute.
+        """
         return not self._uploader.auth_failed
 
     @property
