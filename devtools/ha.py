@@ -18,8 +18,9 @@ password `dev`) or logs in, keeps a long-lived access token in
 `<config>/.develop-token`, adds the simulated printer through the config flow when
 it is missing or its address changed (the flow then updates the existing entry),
 points the entry's options at the simulators (the printer's camera; the
-OpenAI-compatible detector), waits for the printer's state sensor and prints where
-everything is.
+OpenAI-compatible detector), waits for the printer's state sensor, creates the
+printer's dashboard once (`devtools.dashboard`; made the default dashboard unless
+one was chosen) and prints where everything is.
 """
 
 from __future__ import annotations
