@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 from typing import Any
 
+import aiohttp
 from homeassistant.config_entries import ConfigFlowResult, OptionsFlowWithReload
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers import selector
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from PIL import Image, UnidentifiedImageError
 import probatio as vol
+import yarl
 
+from .camera import MAX_SNAPSHOT_BYTES, SNAPSHOT_TIMEOUT
 from .const import (
     ACTION_CANCEL,
     ACTION_NONE,
@@ -239,6 +247,61 @@ def _clean(user_input: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _valid_snapshot_url(url: str) -> yarl.URL | None:
+    """Return `url` parsed when it is an http(s) URL with a host and a valid port."""
+    try:
+        parsed = yarl.URL(url.strip())
+        port = parsed.port  # raises ValueError when out of range
+    except ValueError, TypeError:
+        return None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        return None
+    if port is None or not 0 < port <= 65535:
+        return None
+    return parsed
+
+
+def _is_jpeg(data: bytes) -> bool:
+    """Return True if `data` is a whole JPEG picture (Pillow checks it; no decoding)."""
+    if not data.startswith(b"\xff\xd8"):
+        return False
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+            return image.format == "JPEG"
+    except UnidentifiedImageError, OSError, SyntaxError, ValueError:
+        return False
+
+
+async def async_validate_snapshot_url(hass: HomeAssistant, url: str) -> str | None:
+    """Fetch the snapshot URL once as the camera will; return an error key or None.
+
+    The answer is read up to the camera's limit and time-out, and must be a JPEG
+    picture, which is all the camera serves.
+    """
+    parsed = _valid_snapshot_url(url)
+    if parsed is None:
+        return "invalid_url"
+    session = async_get_clientsession(hass)
+    data = bytearray()
+    try:
+        async with (
+            asyncio.timeout(SNAPSHOT_TIMEOUT),
+            session.get(parsed, allow_redirects=True) as response,
+        ):
+            if response.status >= 400:
+                return "snapshot_http_error"
+            async for chunk in response.content.iter_chunked(65536):
+                data += chunk
+                if len(data) > MAX_SNAPSHOT_BYTES:
+                    return "snapshot_too_large"
+    except TimeoutError, aiohttp.ClientError, ValueError:
+        return "snapshot_cannot_connect"
+    if not await hass.async_add_executor_job(_is_jpeg, bytes(data)):
+        return "not_an_image"
+    return None
+
+
 class PrintSentinelOptionsFlow(OptionsFlowWithReload):
     """Change how a printer is watched. Saving reloads the entry."""
 
@@ -267,15 +330,23 @@ class PrintSentinelOptionsFlow(OptionsFlowWithReload):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Polling intervals and the camera's snapshot URL."""
+        errors: dict[str, str] = {}
         if user_input is not None:
             user_input = _clean(user_input)
-            remove = () if user_input.get(CONF_SNAPSHOT_URL) else (CONF_SNAPSHOT_URL,)
-            return self._save(user_input, remove)
+            url = (user_input.get(CONF_SNAPSHOT_URL) or "").strip()
+            if not url:
+                return self._save(user_input, (CONF_SNAPSHOT_URL,))
+            user_input[CONF_SNAPSHOT_URL] = url
+            if error := await async_validate_snapshot_url(self.hass, url):
+                errors[CONF_SNAPSHOT_URL] = error
+            else:
+                return self._save(user_input)
         return self.async_show_form(
             step_id="polling",
             data_schema=self.add_suggested_values_to_schema(
-                POLLING_SCHEMA, self.config_entry.options
+                POLLING_SCHEMA, user_input or self.config_entry.options
             ),
+            errors=errors,
         )
 
     async def async_step_detection(
