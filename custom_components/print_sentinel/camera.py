@@ -16,7 +16,7 @@ from homeassistant.util import dt as dt_util
 from .const import CONF_SNAPSHOT_URL, LOGGER
 from .coordinator import PrinterCoordinator, PrintSentinelConfigEntry
 from .entity import PrintSentinelEntity
-from .printers.base import PrinterError
+from .printers.base import Capability, PrinterError
 
 PARALLEL_UPDATES = 1
 SNAPSHOT_TIMEOUT = 10
@@ -75,6 +75,30 @@ class PrinterCamera(PrintSentinelEntity, Camera):
         if not (self._snapshot_url or super().available):
             return False
         return not self._unavailable_after_failures()
+
+    def _has_picture(self) -> bool:
+        """Whether there is anything to show: a snapshot URL, a camera or a job.
+
+        Without one the camera is off and has no picture, so the frontend shows its
+        icon instead of asking for an image that cannot exist.
+        """
+        if (
+            self._snapshot_url
+            or Capability.CAMERA in self.coordinator.backend.capabilities
+        ):
+            return True
+        data = self.coordinator.data
+        return data is not None and data.job is not None
+
+    @property
+    def is_on(self) -> bool:
+        """On while there is a picture to show."""
+        return self._has_picture()
+
+    @property
+    def entity_picture(self) -> str | None:  # type: ignore[override]  # Entity allows None
+        """The picture's URL, None while there is nothing to show."""
+        return super().entity_picture if self._has_picture() else None
 
     def _unavailable_after_failures(self) -> bool:
         return (

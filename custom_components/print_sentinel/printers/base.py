@@ -82,6 +82,8 @@ class Capability(StrEnum):
     backend, so decide it from the printer's configuration, not from a poll."""
     CONTINUE = "continue"
     """Has an ATTENTION state that `async_continue` acknowledges."""
+    CAMERA = "camera"
+    """Shows its own camera (`async_get_camera_image`), as the user chose it."""
 
 
 ACTIVE_STATES = frozenset({PrinterState.PRINTING, PrinterState.PAUSED})

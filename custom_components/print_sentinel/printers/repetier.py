@@ -425,13 +425,17 @@ class RepetierBackend:
 
     @property
     def capabilities(self) -> frozenset[Capability]:
-        """Return layer and fan percent; a chamber when the printer has one.
+        """Return layer and fan percent; a chamber and a camera when it has them.
 
-        The chamber is known after `async_get_identity`.
+        The chamber is known after `async_get_identity`; the camera is the user's
+        choice.
         """
+        capabilities = set(CAPABILITIES)
         if self._chambers > 0:
-            return CAPABILITIES | {Capability.CHAMBER}
-        return CAPABILITIES
+            capabilities.add(Capability.CHAMBER)
+        if self._webcam is not None:
+            capabilities.add(Capability.CAMERA)
+        return frozenset(capabilities)
 
     async def async_get_identity(self) -> PrinterIdentity:
         """Read who the printer is; validates host, API key and slug."""
