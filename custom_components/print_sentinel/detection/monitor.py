@@ -35,6 +35,7 @@ from ..const import (
 )
 from ..coordinator import PrinterCoordinator, PrintSentinelConfigEntry
 from ..printers.base import PrinterError, PrinterSnapshot, PrinterState
+from ..records import async_record_check
 from .frames import FrameBuffer, prepare_frame
 from .policy import Decision, NoVerdict, Policy, PolicyState, policy_state_as_dict
 from .verdict import (
@@ -314,6 +315,7 @@ class DetectionMonitor:
             frame = await self._async_frame(self.settings.camera_entity_id)
         except (HomeAssistantError, ValueError) as err:
             self._outage(f"camera: {err}")
+            self._record_check({"error": f"camera: {err}"})  # records
             return interval
         self._buffer.append(frame)
         self.state.last_frame = frame
@@ -336,6 +338,7 @@ class DetectionMonitor:
             return err.retry_after or interval
         except DetectorError as err:
             self._outage(str(err))
+            self._record_check({"error": str(err)})  # records
             if self._still_current(generation):
                 self._step(NoVerdict.from_error(err))
             return max(interval, err.retry_after or 0)
@@ -351,6 +354,14 @@ class DetectionMonitor:
             self._notify()
             return interval
         decision = self._step(verdict)
+        self._record_check(  # records
+            {
+                "score": verdict.failure_score,
+                "kind": verdict.kind.value,
+                "reason": verdict.reason,
+                "decision": decision.value,
+            }
+        )
         await self._async_act(decision, verdict, frame)
         next_check = interval
         if decision is Decision.WARNING or verdict.failure_score >= SUSPECT_SCORE:
@@ -358,6 +369,10 @@ class DetectionMonitor:
         if verdict.next_check_after:
             next_check = max(next_check, verdict.next_check_after)
         return next_check
+
+    def _record_check(self, check: dict[str, Any]) -> None:
+        """Note a check in the print's record (records/; no-op without one)."""
+        async_record_check(self.hass, self.entry.entry_id, check)
 
     def _still_current(self, generation: int) -> bool:
         """Whether the print a check started on is still printing, unchanged."""
