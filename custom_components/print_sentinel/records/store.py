@@ -14,6 +14,7 @@ executor. Nothing in this module imports Home Assistant.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import asdict, dataclass, field, fields
 import json
 import os
@@ -96,7 +97,8 @@ def _write_json(path: Path, data: object) -> None:
             os.fsync(fh.fileno())
         tmp.replace(path)
     except OSError as err:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
         raise StorageError(f"cannot write {path.name}: {err}") from err
 
 
