@@ -275,6 +275,8 @@ def test_chart_shows_warning_pause_resume_false_alarm_errors_and_frame(
     # the detector errors are a grey gap: no score line crosses it
     assert _share(image, x(35), chart.GAP_COLOR) > 0.9
     assert _share(image, x(35), chart.SCORE_COLOR) == 0
+    # nothing was checked while paused: no line across the pause either
+    assert _share(image, x(60), chart.SCORE_COLOR) == 0
     # the score follows the checks
     assert _near(image, x(20), layout.y(10), chart.SCORE_COLOR)
     assert _near(image, x(30), layout.y(60), chart.SCORE_COLOR)

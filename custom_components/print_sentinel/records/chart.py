@@ -46,6 +46,15 @@ LINE_COLORS: Final = {
     "resume": RESUME_COLOR,
     "false_alarm": FALSE_ALARM_COLOR,
 }
+LEGEND: Final = (
+    ("score", SCORE_COLOR),
+    ("warning", WARNING_COLOR),
+    ("failure", FAILURE_COLOR),
+    ("no answer", GAP_COLOR),
+    ("pause", PAUSE_COLOR),
+    ("resume", RESUME_COLOR),
+    ("false alarm", FALSE_ALARM_COLOR),
+)
 LABELS: Final = {"pause": "pause", "resume": "resume", "false_alarm": "false alarm"}
 
 
@@ -121,6 +130,14 @@ def draw_chart(spec: ChartSpec) -> bytes:
     small, normal = _font(13), _font(18)
     draw.text((LEFT, 14), spec.title, fill=TEXT, font=normal)
 
+    # legend
+    legend_x = RIGHT
+    for label, color in reversed(LEGEND):
+        width = round(draw.textlength(label, font=small))
+        legend_x -= width + 26
+        draw.rectangle([(legend_x, 18), (legend_x + 14, 30)], fill=color, outline=color)
+        draw.text((legend_x + 18, 24), label, fill=TEXT, font=small, anchor="lm")
+
     # grid and axes
     for score in range(0, 101, 20):
         y = layout.y(score)
@@ -165,6 +182,9 @@ def draw_chart(spec: ChartSpec) -> bytes:
     points: list[tuple[int, int]] = []
     segments: list[list[tuple[int, int]]] = [points]
     for when, entry in entries:
+        if entry.get("type") == "pause" and points:
+            points = []  # no checks while paused: no line across the pause
+            segments.append(points)
         if entry.get("type") != "check":
             continue
         value = entry.get("score")
@@ -181,14 +201,15 @@ def draw_chart(spec: ChartSpec) -> bytes:
             draw.ellipse([(x - 3, y - 3), (x + 3, y + 3)], fill=SCORE_COLOR)
 
     # pauses, resumes, false alarms; warning and failure markers
+    labels = 0
     for when, entry in entries:
         kind = str(entry.get("type"))
         x = layout.x(when)
         if kind in LINE_COLORS:
             draw.line([(x, TOP), (x, BOTTOM)], fill=LINE_COLORS[kind], width=3)
-            draw.text(
-                (x + 3, TOP + 2), LABELS[kind], fill=LINE_COLORS[kind], font=small
-            )
+            row = TOP + 2 + (labels % 3) * 16  # staggered, so close labels stay legible
+            labels += 1
+            draw.text((x + 4, row), LABELS[kind], fill=LINE_COLORS[kind], font=small)
         elif kind in ("warning", "failure"):
             color = WARNING_COLOR if kind == "warning" else FAILURE_COLOR
             draw.polygon(
