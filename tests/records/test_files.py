@@ -155,7 +155,9 @@ def test_thin_keeps_every_other_frame_in_order(tmp_path: Path) -> None:
 def test_webp_timelapse_has_every_frame_in_order(tmp_path: Path) -> None:
     frames = tmp_path / "frames"
     for number in range(1, 13):
-        timelapse.write_frame(frames, number, _jpeg((number * 20, 255 - number * 20, 0)))
+        timelapse.write_frame(
+            frames, number, _jpeg((number * 20, 255 - number * 20, 0))
+        )
     result = timelapse.assemble(tmp_path, frames, None, 12)
     assert result == ("timelapse.webp", "webp")
     assert not frames.exists()

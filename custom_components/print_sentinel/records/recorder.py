@@ -379,6 +379,14 @@ class PrintRecorder:
         action = data.get("action")
         if action == "paused":
             self._paused_by_sentinel = True
+            # the monitor refreshes the printer before it reports the failure, so
+            # the pause may already be noted (as the user's): it was Sentinel's
+            for old in reversed(self.record.timeline):
+                if old.get("type") in ("resume", "failure"):
+                    break
+                if old.get("type") == "pause":
+                    old["by"] = "sentinel"
+                    break
         entry: dict[str, Any] = {
             "type": level,
             "action": action,
