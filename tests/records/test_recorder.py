@@ -135,12 +135,14 @@ async def test_frames_only_while_printing_at_the_interval(
     printer.start_job(display_name="benchy.bgcode", duration=7200)
     await _print_for(hass, freezer, printer, 200)
     await recorder.async_wait()
-    taken = await _frames_on_disk(hass, recorder)
-    assert 9 <= taken <= 11  # one at the start, then every 20 s
+    assert 9 <= await _frames_on_disk(hass, recorder) <= 11  # at once, then every 20 s
     printer.pause()
-    await _print_for(hass, freezer, printer, 200)
+    await _print_for(hass, freezer, printer, 10)  # Home Assistant sees the pause
     await recorder.async_wait()
     assert hass.states.get(STATE).state == "paused"
+    taken = await _frames_on_disk(hass, recorder)
+    await _print_for(hass, freezer, printer, 200)
+    await recorder.async_wait()
     assert await _frames_on_disk(hass, recorder) == taken
     printer.resume()
     await _print_for(hass, freezer, printer, 100)
@@ -411,3 +413,22 @@ async def test_write_error_stops_recording_and_the_next_print_tries_again(
 def test_records_are_plain_json(tmp_path: Path) -> None:
     record = PrintRecord(id="x", started="2026-12-03T03:00:00+00:00", frames=3)
     assert PrintRecord.from_dict({**record.as_dict(), "unknown": 1}) == record
+
+
+async def test_a_printer_without_camera_is_asked_once_per_print(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    recorder = await _setup(hass, mock_config_entry, {CONF_TIMELAPSE_INTERVAL: 20})
+    printer.start_job(display_name="blind.bgcode", duration=300)
+    await _print_for(hass, freezer, printer, 320)
+    await recorder.async_wait()
+    thumbnails = [r for r in printer.requests if r.path.startswith("/thumb/")]
+    assert len(thumbnails) == 1  # the camera's thumbnail answer, once
+    record = recorder.last_record
+    assert record is not None
+    assert record.outcome == "finished"
+    assert record.timelapse is None and record.frames == 0
+    assert record.chart == "chart.png"

@@ -171,6 +171,7 @@ class PrintRecorder:
         self._last_layer: int | None = None
         self._interval = settings.interval
         self._capturing = False
+        self._no_camera = False
         self._last_save = 0.0
         self._paused_by_sentinel = False
         self.own_camera = False
@@ -324,10 +325,13 @@ class PrintRecorder:
         self._last_frame_time = None
         self._last_layer = None
         self._paused_by_sentinel = False
+        self._no_camera = False
         ir.async_delete_issue(
             self.hass, DOMAIN, ISSUE_RECORDING_STOPPED.format(self.entry.entry_id)
         )
         self._spawn(self._async_save(self.record, force=True))
+        if snapshot.state is PrinterState.PRINTING:
+            self._maybe_capture()  # the first frame at once
 
     @property
     def _per_layer(self) -> bool:
@@ -449,6 +453,7 @@ class PrintRecorder:
             or snapshot is None
             or self.stopped is not None
             or self._capturing
+            or self._no_camera
             or self.settings.mode == TIMELAPSE_OFF
             or not self.settings.camera_entity_id
         ):
@@ -479,7 +484,10 @@ class PrintRecorder:
                 _LOGGER.debug("No timelapse frame for %s: %s", self.entry.title, err)
                 return
             if self.own_camera and image.content_type != "image/jpeg":
-                return  # the job's thumbnail, not a view of the print
+                # the job's thumbnail, not a view of the print: the printer has
+                # no camera; ask no more during this print
+                self._no_camera = True
+                return
             try:
                 frames = await self.hass.async_add_executor_job(
                     self._write_frame, record, image.content
