@@ -31,7 +31,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
-from ..const import DOMAIN, EVENT_DETECTION
+from ..const import CONF_SNAPSHOT_URL, DOMAIN, EVENT_DETECTION
 from ..coordinator import PrinterCoordinator, PrintSentinelConfigEntry
 from ..detection.frames import prepare_frame
 from ..job_events import (
@@ -43,7 +43,7 @@ from ..job_events import (
     STARTED,
     job_events,
 )
-from ..printers.base import Capability, PrinterSnapshot, PrinterState
+from ..printers.base import Capability, PrinterError, PrinterSnapshot, PrinterState
 from .chart import ChartSpec, draw_chart, parse_time
 from .const import (
     CONF_RECORDS_KEEP,
@@ -175,7 +175,7 @@ class PrintRecorder:
         self._last_save = 0.0
         self._paused_by_sentinel = False
         self.own_camera = False
-        """The camera is the printer's own: its PNG answers are job thumbnails."""
+        """The camera is the printer's own (which shows thumbnails without one)."""
         self._pending: set[asyncio.Task[None]] = set()
         self._lock = asyncio.Lock()
 
@@ -476,21 +476,12 @@ class PrintRecorder:
 
     async def _async_capture(self, record: PrintRecord) -> None:
         try:
-            try:
-                image = await async_get_image(
-                    self.hass, self.settings.camera_entity_id, timeout=10
-                )
-            except HomeAssistantError as err:
-                _LOGGER.debug("No timelapse frame for %s: %s", self.entry.title, err)
-                return
-            if self.own_camera and image.content_type != "image/jpeg":
-                # the job's thumbnail, not a view of the print: the printer has
-                # no camera; ask no more during this print
-                self._no_camera = True
+            content = await self._async_camera_image()
+            if content is None:
                 return
             try:
                 frames = await self.hass.async_add_executor_job(
-                    self._write_frame, record, image.content
+                    self._write_frame, record, content
                 )
             except ValueError as err:
                 _LOGGER.debug("Unusable timelapse frame: %s", err)
@@ -509,6 +500,30 @@ class PrintRecorder:
                         record.frame_interval = self._interval
         finally:
             self._capturing = False
+
+    async def _async_camera_image(self) -> bytes | None:
+        """Return a camera image for the timelapse, or None for none this time.
+
+        The printer's own camera without a snapshot URL shows the job's thumbnail
+        when the printer has no camera: ask the printer itself, and on None
+        ask no more during this print (no thumbnail is fetched for nothing).
+        """
+        try:
+            if self.own_camera and not self.entry.options.get(CONF_SNAPSHOT_URL):
+                content = await self.coordinator.backend.async_get_camera_image()
+                if content is None:
+                    self._no_camera = True
+                return content
+            image = await async_get_image(
+                self.hass, self.settings.camera_entity_id, timeout=10
+            )
+        except (HomeAssistantError, PrinterError) as err:
+            _LOGGER.debug("No timelapse frame for %s: %s", self.entry.title, err)
+            return None
+        except Exception:  # a camera's fault never stops a record
+            _LOGGER.debug("No timelapse frame for %s", self.entry.title, exc_info=True)
+            return None
+        return image.content
 
     def _write_frame(self, record: PrintRecord, content: bytes) -> int:
         """Executor: check the space, prepare and write one frame."""
