@@ -21,8 +21,8 @@ from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
 from .records.chart import parse_time
-from .records.http import content_type, file_url
-from .records.recorder import records_root
+from .records.http import content_type
+from .records.recorder import file_url, records_root
 from .records.store import PrintRecord, RecordStore, safe_name
 
 OUTCOME_TITLES = {

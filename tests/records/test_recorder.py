@@ -185,6 +185,14 @@ async def test_watched_print_leaves_timelapse_chart_and_flagged_frame(
     data = recorded[0].data
     assert data["outcome"] == "paused_by_sentinel"
     assert data["timelapse_format"] == "webp"
+    assert data["chart_entity_id"] == CHART
+    base = f"/api/{DOMAIN}/records/{mock_config_entry.entry_id}/{data['record_id']}"
+    assert data["chart_url"] == f"{base}/chart.png"
+    assert data["timelapse_url"] == f"{base}/timelapse.webp"
+    assert data["chart"] == (
+        f"media-source://{DOMAIN}/{mock_config_entry.entry_id}/"
+        f"{data['record_id']}/chart.png"
+    )
     record = recorder.last_record
     assert record is not None
     assert record.file_name == "spaghetti.bgcode"

@@ -10,10 +10,9 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 
 from ..const import DOMAIN
-from .recorder import records_root
+from .recorder import URL, records_root
 from .store import RecordStore, safe_name
 
-URL: str = f"/api/{DOMAIN}/records/{{entry_id}}/{{record_id}}/{{name}}"
 _VIEW_KEY = f"{DOMAIN}_records_view"
 CONTENT_TYPES = {
     ".mp4": "video/mp4",
@@ -21,11 +20,6 @@ CONTENT_TYPES = {
     ".png": "image/png",
     ".jpg": "image/jpeg",
 }
-
-
-def file_url(entry_id: str, record_id: str, name: str) -> str:
-    """Return the URL of a record's file (needs auth, or a signed path)."""
-    return URL.format(entry_id=entry_id, record_id=record_id, name=name)
 
 
 def content_type(name: str) -> str:

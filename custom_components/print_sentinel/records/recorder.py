@@ -89,6 +89,15 @@ _OUTCOMES = {
 _CHECK_KEYS = ("score", "kind", "reason", "error", "decision", "action")
 
 
+URL: str = f"/api/{DOMAIN}/records/{{entry_id}}/{{record_id}}/{{name}}"
+"""Where the HTTP view serves a record's files (authenticated, or a signed path)."""
+
+
+def file_url(entry_id: str, record_id: str, name: str) -> str:
+    """Return the URL of a record's file."""
+    return URL.format(entry_id=entry_id, record_id=record_id, name=name)
+
+
 def records_root(hass: HomeAssistant, entry_id: str) -> Path:
     """Return the folder of a printer's records."""
     return Path(hass.config.path(*RECORDS_FOLDER, entry_id))
@@ -673,8 +682,13 @@ class PrintRecorder:
                 "timelapse": f"{base}/{record.timelapse}" if record.timelapse else None,
                 "timelapse_format": record.timelapse_format,
                 "chart": f"{base}/{record.chart}" if record.chart else None,
+                "timelapse_url": (
+                    file_url(self.entry.entry_id, record.id, record.timelapse)
+                    if record.timelapse
+                    else None
+                ),
                 "chart_url": (
-                    f"/api/{DOMAIN}/records/{self.entry.entry_id}/{record.id}/chart.png"
+                    file_url(self.entry.entry_id, record.id, record.chart)
                     if record.chart
                     else None
                 ),
