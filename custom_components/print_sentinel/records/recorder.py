@@ -18,9 +18,11 @@ import asyncio
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 import logging
 from pathlib import Path
 import re
+import shutil
 from typing import Any
 
 from homeassistant.components.camera import async_get_image
@@ -378,6 +380,8 @@ class PrintRecorder:
                 self.record.timeline.append({"type": "levels", key: float(level)})
         if data.get("type") in ("false_alarm", "pause", "resume"):
             entry = {"type": data["type"]}
+        elif len(entry) == 1:
+            return  # nothing about a check (only the levels)
         self._add(entry, save=data.get("decision") not in (None, "ok"))
 
     @callback
@@ -545,13 +549,13 @@ class PrintRecorder:
 
     # --- file work --------------------------------------------------------
 
-    def _stop_recording(self, error: str) -> None:
+    def _stop_recording(self, error: str, record: PrintRecord | None = None) -> None:
         """Stop recording until the next print; detection is not touched."""
+        if (record := record or self.record) is not None:
+            record.recording_stopped = record.recording_stopped or error
         if self.stopped is not None:
             return
         self.stopped = error
-        if self.record is not None:
-            self.record.recording_stopped = error
         _LOGGER.warning(
             "Recording the print of %s stopped: %s; the print and failure "
             "detection go on",
@@ -651,7 +655,13 @@ class PrintRecorder:
             try:
                 await self.hass.async_add_executor_job(self._complete_files, record)
             except (OSError, StorageError, ValueError) as err:
-                self._stop_recording(str(err))
+                self._stop_recording(str(err), record)
+        if self.stopped is not None:  # no timelapse: free the frames' space
+            await self.hass.async_add_executor_job(
+                partial(
+                    shutil.rmtree, self.store.frames_dir(record.id), ignore_errors=True
+                )
+            )
         await self._async_save(record, force=self.stopped is not None)
         try:
             deleted = await self.hass.async_add_executor_job(
@@ -700,11 +710,11 @@ class PrintRecorder:
         """Executor: build the timelapse and the chart of an ended print."""
         folder = self.store.folder(record.id)
         frames_dir = self.store.frames_dir(record.id)
+        self._draw_chart(record)  # first: small, and the answer to "why?"
         if self.store.free_bytes() < self.settings.min_free_bytes:
             raise StorageError("the disk is almost full")
         if result := assemble(folder, frames_dir, self.settings.ffmpeg, TIMELAPSE_FPS):
             record.timelapse, record.timelapse_format = result
-        self._draw_chart(record)
 
 
 def _job_id(snapshot: PrinterSnapshot) -> str | None:

@@ -249,4 +249,8 @@ class RecordStore:
 
 
 def _newest_first(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return sorted(entries, key=lambda e: str(e.get("started") or ""), reverse=True)
+    return sorted(
+        entries,
+        key=lambda e: (str(e.get("started") or ""), str(e.get("id"))),
+        reverse=True,
+    )
