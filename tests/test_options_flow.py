@@ -56,7 +56,7 @@ async def _open(hass: HomeAssistant, entry: MockConfigEntry, step: str) -> FlowR
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "init"
-    assert result["menu_options"] == ["polling", "detection", "connect"]
+    assert result["menu_options"] == ["polling", "detection", "connect", "records"]
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {"next_step_id": step}
     )

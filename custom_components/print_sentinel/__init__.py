@@ -77,6 +77,7 @@ from .printers.base import (
 )
 from .printers.prusalink import PrusaLinkBackend
 from .prusa_connect import PrusaConnectClient, PrusaConnectUploader, auth_issue_id
+from .records import async_create_recorder, async_start_recorder
 from .services import async_setup_services
 
 PLATFORMS: list[Platform] = [
@@ -159,6 +160,7 @@ async def async_setup_entry(
     entry.runtime_data = runtime
     runtime.monitor = _create_monitor(hass, entry, coordinator)
     runtime.connect_uploader = _create_uploader(hass, entry, coordinator)
+    async_create_recorder(hass, entry)  # records: before the platforms (chart image)
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
 
@@ -181,6 +183,7 @@ async def async_setup_entry(
         entry.async_on_unload(monitor.async_start())
     if (uploader := runtime.connect_uploader) is not None:
         entry.async_on_unload(uploader.async_start())
+    await async_start_recorder(hass, entry)  # records: once the camera is known
     return True
 
 

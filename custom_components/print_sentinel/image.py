@@ -14,6 +14,7 @@ from .coordinator import PrintSentinelConfigEntry
 from .detection.monitor import DetectionMonitor, MonitorState
 from .detection.verdict import Frame
 from .detection_entity import DetectionEntity
+from .records.image import async_setup_record_images
 
 PARALLEL_UPDATES = 0
 
@@ -45,6 +46,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up the frame images when failure detection is on."""
+    async_setup_record_images(hass, entry, async_add_entities)  # records: chart
     if (monitor := entry.runtime_data.monitor) is None:
         return
     async_add_entities(

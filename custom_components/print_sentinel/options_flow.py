@@ -75,6 +75,7 @@ from .const import (
 from .detection.policy import POLICIES
 from .detection.setup import async_validate_detector, detector_form_errors
 from .prusa_connect import generate_fingerprint
+from .records.options import RECORDS_SCHEMA
 
 SENSITIVITIES = ("low", "medium", "high")
 
@@ -315,7 +316,8 @@ class PrintSentinelOptionsFlow(OptionsFlowWithReload):
     ) -> ConfigFlowResult:
         """Show the sections."""
         return self.async_show_menu(
-            step_id="init", menu_options=["polling", "detection", "connect"]
+            step_id="init",
+            menu_options=["polling", "detection", "connect", "records"],
         )
 
     def _save(
@@ -457,4 +459,22 @@ class PrintSentinelOptionsFlow(OptionsFlowWithReload):
                 CONNECT_SCHEMA, user_input or self.config_entry.options
             ),
             errors=errors,
+        )
+
+    async def async_step_records(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Print records: the timelapse and how much of the disk records may take."""
+        if user_input is not None:
+            return self._save(
+                {
+                    k: int(v) if isinstance(v, float) else v
+                    for k, v in user_input.items()
+                }
+            )
+        return self.async_show_form(
+            step_id="records",
+            data_schema=self.add_suggested_values_to_schema(
+                RECORDS_SCHEMA, self.config_entry.options
+            ),
         )

@@ -31,6 +31,7 @@ from homeassistant.util import dt as dt_util
 from ..const import ACTION_NONE, ACTION_NOTIFY, DOMAIN
 from ..coordinator import PrinterCoordinator, PrintSentinelConfigEntry
 from ..printers.base import ACTIVE_STATES, PrinterSnapshot, PrinterState
+from ..records import async_record_check
 from .actions import RESULT_NOTIFIED, RESULT_PAUSED, Actions, DetectionEvent
 from .baseline import BaselineStore
 from .frames import FrameBuffer
@@ -285,6 +286,7 @@ class DetectionMonitor:
             )
         except (HomeAssistantError, ValueError) as err:
             self._outage(f"camera: {err}")
+            self._record_check({"error": f"camera: {err}"})
             return interval
         self._buffer.append(frame)
         self.state.last_frame = frame
@@ -307,6 +309,7 @@ class DetectionMonitor:
             return err.retry_after or interval
         except DetectorError as err:
             self._outage(str(err))
+            self._record_check({"error": str(err)})
             if self._still_current(generation):
                 decision = self._step(NoVerdict.from_error(err))
                 self._print.timeline.error(
@@ -326,8 +329,20 @@ class DetectionMonitor:
             return interval
         decision = self._step(verdict)
         self._print.timeline.verdict(dt_util.utcnow(), verdict, decision.value)
+        self._record_check(
+            {
+                "score": verdict.failure_score,
+                "kind": verdict.kind.value,
+                "reason": verdict.reason,
+                "decision": decision.value,
+            }
+        )
         await self._async_act(decision, verdict, frame)
         return next_check_delay(interval, decision, verdict)
+
+    def _record_check(self, check: dict[str, Any]) -> None:
+        """Note a check in the print's record (records/; nothing without one)."""
+        async_record_check(self.hass, self.entry.entry_id, check)
 
     def _still_current(self, generation: int) -> bool:
         """Whether the print a check started on is still printing, unchanged."""
