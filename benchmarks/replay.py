@@ -608,13 +608,20 @@ def readme_table(report: Report) -> list[str]:
     seeds = len(report.seeds)
     lines = [
         f"{len(report.kinds)} scenario kinds x {seeds} seeds x {len(STYLES)} detector "
-        f"styles, a check every {TARGET_INTERVAL:g} s (median/p90 seconds from the "
-        "onset; false pauses per 100 good print-hours; re-pauses per print after "
-        "resuming a false pause):",
+        f"styles, a check every {TARGET_INTERVAL:g} s: median/p90 seconds from the "
+        "onset to the pause (sudden, gradual, subtle failures, all), failures not "
+        f"paused within {MISS_AFTER / 60:g} minutes, false pauses per 100 good "
+        "print-hours, false warnings per good print-hour, re-pauses per print after "
+        "resuming a false pause whose cause stays in view. Targets for the default: "
+        f"sudden <= {TARGETS.sudden_median:g} s, gradual <= "
+        f"{TARGETS.gradual_median:g} s, p90 <= {TARGETS.p90:g} s, missed <= "
+        f"{100 * TARGETS.missed_share:g} %, false pauses <= "
+        f"{TARGETS.false_pauses_per_100h:g}, re-pauses <= "
+        f"{TARGETS.re_pauses_per_print:g}.",
         "",
-        "| Policy | Sensitivity | Sudden | Gradual | Missed | False pauses | "
-        "False warnings /h | Re-pauses |",
-        "|---|---|---|---|---|---|---|---|",
+        "| Policy | Sensitivity | Sudden | Gradual | Subtle | All | Missed | "
+        "False pauses | False warnings /h | Re-pauses |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for contender in report.players:
         if TARGET_INTERVAL not in report.tallies:
@@ -623,7 +630,8 @@ def readme_table(report: Report) -> list[str]:
         level = contender.sensitivity if contender.name in SENSITIVE else "any"
         lines.append(
             f"| {_NAMES.get(contender.name, contender.name)} | {level} | "
-            f"{_pair(tally.sudden)} | {_pair(tally.gradual)} | "
+            f"{_pair(tally.sudden)} | {_pair(tally.gradual)} | {_pair(tally.subtle)} | "
+            f"{_pair(tally.failures)} | "
             f"{100 * tally.missed_share:.1f} % | {tally.false_pauses_per_100h:.1f} | "
             f"{tally.false_warnings_per_hour:.2f} | {tally.re_pauses_false:.2f} |"
         )

@@ -118,6 +118,10 @@ class SentinelTuning:
     moderate_width: float = 10.0
     chronic_tau: float = 120.0
     """Time constant (seconds) of the share of moderate frames."""
+    chronic_start: float = 0.7
+    """The span counts from when the share reaches this part of what counts..."""
+    chronic_reset: float = 0.4
+    """...and starts over below this part; failing takes the whole share."""
     level_tau: float = 60.0
     """Time constant (seconds) of the smoothed evidence (for growth)..."""
     growth: float = 12.0
@@ -134,7 +138,7 @@ class SentinelTuning:
     prior_weight: float = 20.0
     """Verdicts' worth of weight of the prior (the printer's baseline weighs more)."""
     min_base_rate: float = 0.02
-    max_bad_base_rate: float = 0.45
+    max_bad_base_rate: float = 0.6
     baseline_lag: int = 6
     """Verdicts that wait before they join the baseline..."""
     baseline_hold: int = 45
@@ -155,7 +159,9 @@ class SentinelTuning:
     overrule_raise: float = 0.5
     """Each time the user overrules a decision, thresholds grow by this share
     (the chronic span by twice as much)..."""
-    overrule_memory: float = 0.5
+    overrule_margin: float = 5.0
+    """A moderate frame must score this much above what the user overruled..."""
+    overrule_memory: float = 0.8
     """...and the baseline's rates never fall below this share of the rates of
     what was in view."""
     warn_fraction: float = 0.5
@@ -169,8 +175,9 @@ class SentinelTuning:
 SENTINEL_TUNING: Final = {
     "low": SentinelTuning(
         acute_threshold=11.0,
-        acute_span=55.0,
-        chronic_span=540.0,
+        acute_span=60.0,
+        chronic_span=360.0,
+        chronic_share=0.7,
         min_hits=4,
     ),
     "medium": SentinelTuning(
@@ -180,11 +187,14 @@ SENTINEL_TUNING: Final = {
     ),
     "high": SentinelTuning(
         acute_threshold=6.0,
-        acute_span=30.0,
-        chronic_span=300.0,
+        acute_span=18.0,
+        chronic_span=180.0,
+        chronic_share=0.5,
         min_hits=2,
     ),
 }
+"""Medium meets the targets of `benchmarks.replay` at 20 s; low trades speed for
+fewer false pauses, high the reverse (`scripts/bench replay` shows the curve)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -236,7 +246,9 @@ class SentinelCore(PolicyCore):
     """Times the user overruled a decision during this print..."""
     floor_bad: float = 0.0
     floor_moderate: float = 0.0
-    """...and the rates of what was in view then: the baseline never goes below."""
+    """...the rates of what was in view then: the baseline never goes below..."""
+    overruled_level: float = 0.0
+    """...and how bad it looked (smoothed): a moderate frame must look worse."""
     started_at: float | None = None
     verdicts: int = 0
 
@@ -374,7 +386,11 @@ class SentinelPolicy(BasePolicy[SentinelCore]):
 
     def _moderate_at(self, core: SentinelCore) -> float:
         tuning = self.tuning
-        return max(tuning.moderate_score, core.base_mean + tuning.moderate_margin)
+        return max(
+            tuning.moderate_score,
+            core.base_mean + tuning.moderate_margin,
+            core.overruled_level + tuning.overrule_margin if core.overruled else 0.0,
+        )
 
     def _chronic_bar(self, core: SentinelCore) -> tuple[float, float]:
         """The share of moderate frames that counts, and for how many seconds."""
@@ -460,7 +476,7 @@ class SentinelPolicy(BasePolicy[SentinelCore]):
         stale = dt is not None and dt > tuning.chronic_tau
         chronic_since, chronic_verdicts = core.chronic_since, core.chronic_verdicts
         level_since = core.level_since
-        if chronic >= share and not stale:
+        if chronic >= tuning.chronic_start * share and not stale:
             if chronic_since is None:
                 chronic_since, chronic_verdicts = now, 0
             # growth counts from the lowest smoothed level once the episode has
@@ -470,7 +486,7 @@ class SentinelPolicy(BasePolicy[SentinelCore]):
             else:
                 level_since = min(level_since, level)
             chronic_verdicts += moderation > 0.0
-        elif chronic < 0.5 * share or stale:
+        elif chronic < tuning.chronic_reset * share or stale:
             chronic_since, chronic_verdicts = None, 0
 
         # the baseline learns from verdicts `baseline_lag` checks old; once the
@@ -529,11 +545,13 @@ class SentinelPolicy(BasePolicy[SentinelCore]):
         acute = core.acute / (self.tuning.acute_threshold * self._raise(core))
         chronic = 0.0
         if core.chronic_since is not None:
-            _, span = self._chronic_bar(core)
+            share, span = self._chronic_bar(core)
             grown = (core.level - core.level_since) / self.tuning.growth
             if grown >= 1.0:
                 span /= 2.0 ** min(int(grown), 2)
             chronic = (now - core.chronic_since) / span if span > 0 else 1.0
+            if core.chronic < share:
+                chronic = min(chronic, 0.99)
         return acute, chronic
 
     def _decide(self, core: SentinelCore, previous: Decision, now: float) -> Decision:
@@ -622,6 +640,7 @@ class SentinelPolicy(BasePolicy[SentinelCore]):
                 max(core.floor_moderate, tuning.overrule_memory * moderate / count),
                 0.45,
             ),
+            overruled_level=max(core.overruled_level, core.level),
             pending=(),
             base_count=base_count,
             base_bad=base_bad,
