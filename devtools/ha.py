@@ -18,8 +18,9 @@ password `dev`) or logs in, keeps a long-lived access token in
 `<config>/.develop-token`, adds the simulated printer through the config flow when
 it is missing or its address changed (the flow then updates the existing entry),
 points the entry's options at the simulators (the printer's camera; the
-OpenAI-compatible detector), waits for the printer's state sensor and prints where
-everything is.
+OpenAI-compatible detector), waits for the printer's state sensor, creates the
+printer's dashboard once (`devtools.dashboard`; made the default dashboard unless
+one was chosen) and prints where everything is.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ import time
 from typing import Any
 
 import aiohttp
+
+from devtools import dashboard
 
 LOOPBACK = "127.0.0.1"
 DOMAIN = "print_sentinel"
@@ -576,6 +579,52 @@ async def wait_for_printer_state(
     return entity_id or "sensor.<printer>_printer_state", state
 
 
+async def ensure_dashboard(ha: HomeAssistantAPI, entry_id: str, title: str) -> str:
+    """Create the printer's dashboard once and make it the default; return its path.
+
+    A dashboard that exists already is left as it is: it may hold the developer's
+    own changes.
+    """
+    path = f"/{dashboard.URL_PATH}/{dashboard.VIEW_PATH}"
+    existing = await ha.ws({"type": "lovelace/dashboards/list"})
+    if any(item.get("url_path") == dashboard.URL_PATH for item in existing):
+        return path
+    log(f"creating the printer dashboard {path}")
+    await ha.ws(
+        {
+            "type": "lovelace/dashboards/create",
+            "url_path": dashboard.URL_PATH,
+            "title": dashboard.TITLE,
+            "icon": "mdi:printer-3d-nozzle",
+            "mode": "storage",
+            "show_in_sidebar": True,
+            "require_admin": False,
+        }
+    )
+    registry = await ha.ws({"type": "config/entity_registry/list"})
+    await ha.ws(
+        {
+            "type": "lovelace/config/save",
+            "url_path": dashboard.URL_PATH,
+            "config": dashboard.dashboard_config(
+                dashboard.entities_by_key(registry, entry_id), title
+            ),
+        }
+    )
+    # the default dashboard for everyone, unless one was chosen already
+    core = await ha.ws({"type": "frontend/get_system_data", "key": "core"})
+    current = (core or {}).get("value") or {}
+    if not current.get("default_panel"):
+        await ha.ws(
+            {
+                "type": "frontend/set_system_data",
+                "key": "core",
+                "value": {**current, "default_panel": dashboard.URL_PATH},
+            }
+        )
+    return path
+
+
 async def up(args: argparse.Namespace, config_dir: Path, token_path: str) -> None:
     """Onboard, add the printer, wait for it, and print where everything is."""
     url = f"http://{LOOPBACK}:{args.port}"
@@ -595,10 +644,16 @@ async def up(args: argparse.Namespace, config_dir: Path, token_path: str) -> Non
         await wait_for_simulator(session, args.printer, 30)
         entry_id, what = await ensure_printer(ha, desired, config_dir)
         entity_id, state = await wait_for_printer_state(ha, entry_id, 60)
+        title = next(
+            (e["title"] for e in await _entries(ha) if e["entry_id"] == entry_id),
+            "Printer",
+        )
+        board = await ensure_dashboard(ha, entry_id, str(title))
     lines = [
         "",
         f"Print Sentinel develop: {'onboarded, ' if onboarded else ''}{what}",
         f"  Home Assistant  {url}   login {DEV_USERNAME} / {DEV_PASSWORD}",
+        f"  Dashboard       {url}{board}",
         f"  API token       {token_path}",
         f'                  curl -H "Authorization: Bearer $(cat {token_path})" '
         f"{url}/api/states/{entity_id}",

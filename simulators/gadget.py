@@ -28,8 +28,11 @@ Test switches (attributes, or `POST /_sim/switches` with a JSON object):
 `next_interval`, `enforce_interval`, `delay` (seconds before answering a process
 call), `hang` (hold process calls until cleared or stopped, then answer 504),
 `retry_after` (a Retry-After header, in seconds, on 429 answers), `malformed` (a raw body
-answered with 200 to process calls), `primary` ("up", "refused", "error" for a 502,
-"hang"). `POST /_sim/fail` with `{"error_type", "details"?, "count"?, "endpoint"?}`
+answered with 200 to process calls), `create_malformed` (the same for create context:
+deep JSON, HTML, a list), `process_url_base` / `fallback_url_base` (the scheme and host
+the new context's process URLs name instead of the simulator's own, e.g. another host
+over plain http), `primary` ("up", "refused", "error" for a 502, "hang"). Hostile
+intervals (1e9, Infinity) are scripted answers (`{"NextProcessIntervalSec": 1e9}`). `POST /_sim/fail` with `{"error_type", "details"?, "count"?, "endpoint"?}`
 queues well-known errors ("process", "createcontext" or "any"), `POST /_sim/script`
 with a JSON list of partial answers (`{"Score": 90, "PauseSuggested": true}`, ...)
 answers the next process calls with them instead of judging, `POST /_sim/expire`
@@ -148,6 +151,9 @@ class GadgetSimulator:
         self.delay = 0.0
         self.hang = False
         self.malformed: str | None = None
+        self.create_malformed: str | None = None
+        self.process_url_base: str | None = None
+        self.fallback_url_base: str | None = None
         self.retry_after: float | None = None
         self.primary: str = "up"
         self.noise = noise
@@ -301,6 +307,9 @@ class GadgetSimulator:
         self.delay = 0.0
         self.set_hang(False)
         self.malformed = None
+        self.create_malformed = None
+        self.process_url_base = None
+        self.fallback_url_base = None
         self.retry_after = None
 
     def set_hang(self, hang: bool) -> None:
@@ -400,11 +409,15 @@ class GadgetSimulator:
         path = PROCESS_PATH.format(context_id=context_id)
         answer = {
             "ContextId": context_id,
-            "ProcessRequestUrl": f"{self.primary_url}{path}",
-            "FallbackProcessRequestUrl": f"{self.url}{path}",
+            "ProcessRequestUrl": f"{self.process_url_base or self.primary_url}{path}",
+            "FallbackProcessRequestUrl": f"{self.fallback_url_base or self.url}{path}",
         }
         record.context_id = context_id
         record.status = 200
+        if self.create_malformed is not None:
+            return web.Response(
+                text=self.create_malformed, content_type="application/json"
+            )
         record.answer = answer
         return web.json_response(answer)
 
@@ -528,6 +541,9 @@ class GadgetSimulator:
             "delay": self.delay,
             "hang": self.hang,
             "malformed": self.malformed,
+            "create_malformed": self.create_malformed,
+            "process_url_base": self.process_url_base,
+            "fallback_url_base": self.fallback_url_base,
             "retry_after": self.retry_after,
             "primary": self.primary,
         }
@@ -588,9 +604,15 @@ class GadgetSimulator:
                 self.delay = float(body["delay"])
             if "hang" in body:
                 self.set_hang(bool(body["hang"]))
-            if "malformed" in body:
-                value = body["malformed"]
-                self.malformed = None if value is None else str(value)
+            for name in (
+                "malformed",
+                "create_malformed",
+                "process_url_base",
+                "fallback_url_base",
+            ):
+                if name in body:
+                    value = body[name]
+                    setattr(self, name, None if value is None else str(value))
             if "retry_after" in body:
                 value = body["retry_after"]
                 self.retry_after = None if value is None else float(value)

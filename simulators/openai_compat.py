@@ -36,8 +36,13 @@ requests only): `rate_limit` (429 + `retry-after`), `quota` (429
 `insufficient_quota`), `forbidden` (403), `server_error` (500), `unavailable`
 (503), `hang` (never answers until stopped), `malformed` (non-JSON message
 content), `off_schema` (`{"answer": "YES"}`), `refusal`, `empty_choices`,
-`garbage_body` (a 200 whose body is not JSON); plus `delay` (seconds before every
-answer). Every request is logged (`requests`, `GET /_sim/requests`).
+`garbage_body` (a 200 whose body is not JSON); the hostile answers `deep_json`
+(a 200 nested 200,000 deep), `list_body` (a JSON list), `huge_body` (a good answer
+after 3 MiB of whitespace), `usage_null`, `usage_huge` (10**30 tokens),
+`message_null`, `choices_strings` (`choices: ["x"]`), `nan_score` (`failure_score`
+NaN in the content), `deep_content` (the content nested 200,000 deep) and
+`redirect` (a 307 to `redirect_to`); plus `delay` (seconds before every answer)
+and `models_body` (a raw body answered with 200 to `GET /v1/models`). Every request is logged (`requests`, `GET /_sim/requests`).
 
 Run alone: `python -m simulators.openai_compat --port 8089 --api-key sk-test`.
 """
@@ -59,7 +64,7 @@ import random
 import re
 import sys
 import time
-from typing import Any
+from typing import Any, Final
 
 from aiohttp import web
 from PIL import Image
@@ -97,6 +102,19 @@ class SimMode(StrEnum):
     REFUSAL = "refusal"
     EMPTY_CHOICES = "empty_choices"
     GARBAGE_BODY = "garbage_body"
+    DEEP_JSON = "deep_json"
+    LIST_BODY = "list_body"
+    HUGE_BODY = "huge_body"
+    USAGE_NULL = "usage_null"
+    USAGE_HUGE = "usage_huge"
+    MESSAGE_NULL = "message_null"
+    CHOICES_STRINGS = "choices_strings"
+    NAN_SCORE = "nan_score"
+    DEEP_CONTENT = "deep_content"
+    REDIRECT = "redirect"
+
+
+DEEP: Final = "[" * 200_000 + "]" * 200_000
 
 
 @dataclass
@@ -222,6 +240,8 @@ class OpenAISimulator:
         self.port = port
         self.delay = 0.0
         self.retry_after: float | None = 2.0
+        self.models_body: str | None = None
+        self.redirect_to: str | None = None
         self.requests: list[LoggedRequest] = []
         self._rng = random.Random(seed)
         self._mode = SimMode.NORMAL
@@ -284,6 +304,8 @@ class OpenAISimulator:
         self._script.clear()
         self.delay = 0.0
         self.retry_after = 2.0
+        self.models_body = None
+        self.redirect_to = None
         self.requests.clear()
 
     async def start(self) -> None:
@@ -376,6 +398,8 @@ class OpenAISimulator:
         )
         if denied is not None:
             return denied
+        if self.models_body is not None:
+            return web.Response(text=self.models_body, content_type="application/json")
         data = [self._model_entry(model) for model in self.models]
         return web.json_response({"object": "list", "data": data})
 
@@ -610,6 +634,14 @@ class OpenAISimulator:
         if mode is SimMode.HANG:
             await self._released.wait()
             return _error_response(503, "Simulator stopped.", error_type="server_error")
+        if mode is SimMode.DEEP_JSON:
+            return web.Response(text=DEEP, content_type="application/json")
+        if mode is SimMode.LIST_BODY:
+            return web.json_response([{"choices": []}])
+        if mode is SimMode.REDIRECT:
+            return web.Response(
+                status=307, headers={"Location": self.redirect_to or "/"}
+            )
         if mode is SimMode.GARBAGE_BODY:
             return web.Response(
                 text="<html><body>502 Bad Gateway</body></html>",
@@ -638,6 +670,13 @@ class OpenAISimulator:
         elif mode is SimMode.EMPTY_CHOICES:
             content = None
             choices_empty = True
+        elif mode is SimMode.NAN_SCORE:
+            content = (
+                '{"failure_score": NaN, "print_quality": 9, "kind": "none", '
+                '"reason": "fine"}'
+            )
+        elif mode is SimMode.DEEP_CONTENT:
+            content = DEEP
         elif self._script:
             item = self._script.pop(0)
             content = item if isinstance(item, str) else json.dumps(item)
@@ -699,6 +738,24 @@ class OpenAISimulator:
             "service_tier": "default",
             "system_fingerprint": "fp_simulator",
         }
+        if mode is SimMode.USAGE_NULL:
+            completion["usage"] = None
+        elif mode is SimMode.USAGE_HUGE:
+            completion["usage"] = {
+                "prompt_tokens": 10**30,
+                "completion_tokens": 10**30,
+                "total_tokens": 2 * 10**30,
+            }
+        elif mode is SimMode.MESSAGE_NULL:
+            choices[0]["message"] = None
+        elif mode is SimMode.CHOICES_STRINGS:
+            completion["choices"] = ["x"]
+        elif mode is SimMode.HUGE_BODY:
+            return web.Response(
+                text=" " * (3 * 1024 * 1024) + json.dumps(completion),
+                content_type="application/json",
+                headers=headers,
+            )
         return web.json_response(completion, headers=headers)
 
     def _prompt_tokens(self, body: dict[str, Any], log: LoggedRequest) -> int:
@@ -772,6 +829,10 @@ class OpenAISimulator:
             )
         if "delay" in data:
             self.delay = float(data["delay"])
+        for name in ("models_body", "redirect_to"):
+            if name in data:
+                value = data[name]
+                setattr(self, name, None if value is None else str(value))
         return web.json_response({"mode": self._mode.value, "delay": self.delay})
 
     async def _sim_script(self, request: web.Request) -> web.Response:

@@ -21,7 +21,13 @@ simulated clock (`advance(seconds)`): `send` with `@pause <message>` pauses,
 Fault switches: `go_down()`/`come_up()` (connection refused, then back on the same
 port), `delay` (slow or hanging answers), `drop_keys` (keys missing from `stateList`
 and `listPrinter` entries, like `activeExtruder` after a server update),
-`malformed_json`, and per printer `online`/`active`.
+`malformed_json`, and per printer `online`/`active`. Hostile answers, for clients
+that must bound what they read: `raw_answers` (an action's answer replaced by raw
+text: JSON nested 100,000 deep, `NaN`, `1e400`, integers of 5,000 digits),
+`json_padding` (JSON answers streamed after that many bytes of whitespace, without
+a `Content-Length`: a 200 MB status body) and `webcam_padding` (the webcam JPEG
+streamed with that many bytes after it: a 300 MiB image). Long job and printer
+names need no switch: `start_job` and `SimPrinter.name` take any text.
 
 Control over HTTP for manual runs lives under `/_sim/...`; every API request is
 recorded in `requests` (the API key itself is never recorded).
@@ -159,6 +165,14 @@ class RepetierSimulator:
         """Keys left out of `stateList` and `listPrinter` printer entries."""
         self.malformed_json = False
         """Answer API actions with a body that is not JSON."""
+        self.raw_answers: dict[str, str] = {}
+        """Raw text answered for an action (`info` for `/printer/info`)."""
+        self.json_padding = 0
+        """Bytes of whitespace streamed before every JSON answer (no length)."""
+        self.webcam_padding = 0
+        """Bytes streamed after the webcam JPEG (no length)."""
+        self.bytes_streamed = 0
+        """Bytes of padding the streamed answers actually wrote."""
         self.requests: list[RequestRecord] = []
         self._next_job_id = 1
         self._host = "127.0.0.1"
@@ -476,18 +490,53 @@ class RepetierSimulator:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._release.wait(), self.delay)
 
-    def _json(self, body: Any) -> web.Response:
-        if self.malformed_json:
-            return web.Response(
-                text='{"printers": [{"slug": ', content_type="application/json"
-            )
-        return web.json_response(body)
+    async def _stream(
+        self,
+        request: web.Request,
+        head: bytes,
+        padding: int,
+        tail: bytes,
+        content_type: str,
+    ) -> web.StreamResponse:
+        """Stream head, `padding` filler bytes and tail, chunked (no length)."""
+        response = web.StreamResponse(headers={"Content-Type": content_type})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        filler = (b" " if content_type == "application/json" else b"\0") * 1_048_576
+        try:
+            await response.write(head)
+            left = padding
+            while left > 0:
+                chunk = filler[: min(left, len(filler))]
+                await response.write(chunk)
+                self.bytes_streamed += len(chunk)
+                left -= len(chunk)
+            await response.write(tail)
+            await response.write_eof()
+        except ConnectionResetError, ConnectionError:
+            pass  # the client stopped reading: what a bounded client does
+        return response
 
-    async def _handle_info(self, request: web.Request) -> web.Response:
+    async def _json(
+        self, request: web.Request, action: str | None, body: Any
+    ) -> web.StreamResponse:
+        if action is not None and action in self.raw_answers:
+            text = self.raw_answers[action]
+        elif self.malformed_json:
+            text = '{"printers": [{"slug": '
+        else:
+            text = json.dumps(body)
+        if self.json_padding > 0:
+            return await self._stream(
+                request, b"", self.json_padding, text.encode(), "application/json"
+            )
+        return web.Response(text=text, content_type="application/json")
+
+    async def _handle_info(self, request: web.Request) -> web.StreamResponse:
         _, in_header, in_query = self._authorized(request)
         self._record(request, None, None, in_header, in_query)
         await self._hold()
-        return self._json(self._info_body())
+        return await self._json(request, "info", self._info_body())
 
     @staticmethod
     def _parse_query(raw_query: str) -> dict[str, str]:
@@ -500,7 +549,7 @@ class RepetierSimulator:
             params[unquote(name)] = unquote(value)
         return params
 
-    async def _handle_api(self, request: web.Request) -> web.Response:
+    async def _handle_api(self, request: web.Request) -> web.StreamResponse:
         authorized, in_header, in_query = self._authorized(request)
         raw_query = request.rel_url.raw_query_string
         params = self._parse_query(raw_query)
@@ -520,26 +569,30 @@ class RepetierSimulator:
         self._record(request, action, data, in_header, in_query)
         await self._hold()
         if error is not None:
-            return self._json({"error": error})
+            return await self._json(request, action, {"error": error})
         if not authorized:
-            return self._json({"permissionDenied": True})
+            return await self._json(request, action, {"permissionDenied": True})
         if action not in ACTIONS:
-            return self._json({"error": f"Unknown action {action!r}"})
+            return await self._json(
+                request, action, {"error": f"Unknown action {action!r}"}
+            )
         slug = request.match_info["slug"]
         if action == "listPrinter":
-            return self._json(self._list_printer_body())
+            return await self._json(request, action, self._list_printer_body())
         if action == "stateList":
-            return self._json(self._state_body())
+            return await self._json(request, action, self._state_body())
         printer = self.printers.get(slug)
         if printer is None:
-            return self._json({"error": "Printer not found"})
+            return await self._json(request, action, {"error": "Printer not found"})
         if action == "getPrinterConfig":
-            return self._json(self._config_body(printer))
+            return await self._json(request, action, self._config_body(printer))
         if not printer.online or not printer.active:
-            return self._json({"error": "Printer offline"})
+            return await self._json(request, action, {"error": "Printer offline"})
         if action == "send":
             if not isinstance(data, dict) or not isinstance(data.get("cmd"), str):
-                return self._json({"error": "Missing parameter cmd"})
+                return await self._json(
+                    request, action, {"error": "Missing parameter cmd"}
+                )
             self._send(printer, data["cmd"])
         elif action == "continueJob":
             printer.paused = False
@@ -547,7 +600,7 @@ class RepetierSimulator:
         elif action == "stopJob" and printer.job is not None:
             printer.stopped_jobs += 1
             self._end_job(printer)
-        return self._json({})
+        return await self._json(request, action, {})
 
     def _send(self, printer: SimPrinter, command: str) -> None:
         printer.gcodes.append(command)
@@ -556,7 +609,7 @@ class RepetierSimulator:
             printer.paused = True
             printer.pause_message = command[len("@pause") :].strip() or None
 
-    async def _handle_camjpg(self, request: web.Request) -> web.Response:
+    async def _handle_camjpg(self, request: web.Request) -> web.StreamResponse:
         authorized, in_header, in_query = self._authorized(request)
         self._record(request, None, None, in_header, in_query)
         await self._hold()
@@ -573,6 +626,10 @@ class RepetierSimulator:
         frame = await asyncio.get_running_loop().run_in_executor(
             None, lambda: render_frame(printer.scene, width, height)
         )
+        if self.webcam_padding > 0:
+            return await self._stream(
+                request, frame, self.webcam_padding, b"", "image/jpeg"
+            )
         return web.Response(body=frame, content_type="image/jpeg")
 
     async def _handle_render_image(self, request: web.Request) -> web.Response:
@@ -660,6 +717,10 @@ class RepetierSimulator:
                     self.drop_keys = {k for k in query["drop_keys"].split(",") if k}
                 if "malformed" in query:
                     self.malformed_json = query["malformed"] in {"1", "true"}
+                if "json_padding" in query:
+                    self.json_padding = int(query["json_padding"])
+                if "webcam_padding" in query:
+                    self.webcam_padding = int(query["webcam_padding"])
             elif command == "restart":
                 task = asyncio.get_running_loop().create_task(
                     self._restart_later(float(query.get("down_for", "2")))

@@ -17,6 +17,7 @@ from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     snapshot_platform,
 )
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.print_sentinel.const import CONF_SNAPSHOT_URL
@@ -221,3 +222,38 @@ async def test_without_a_url_the_camera_shows_the_jobs_thumbnail(
     await advance(hass, freezer, 6.1)
     with pytest.raises(HomeAssistantError):
         await async_get_image(hass, CAMERA)
+
+
+async def test_without_a_picture_the_frontend_is_not_sent_to_a_broken_image(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """No snapshot URL and no job: the card shows the icon, the proxy no HTTP 500."""
+    await _setup(hass, mock_config_entry)
+    client = await hass_client()
+
+    state = hass.states.get(CAMERA)
+    assert state is not None
+    assert "entity_picture" not in state.attributes
+    response = await client.get(f"/api/camera_proxy/{CAMERA}")
+    assert response.status == 503
+
+    printer.start_job(display_name="Benchy_0.4n_0.2mm_PLA_MK4S_1h.bgcode")
+    await advance(hass, freezer, 31)
+    state = hass.states.get(CAMERA)
+    assert state is not None
+    picture = state.attributes["entity_picture"]
+    assert picture.startswith(f"/api/camera_proxy/{CAMERA}?token=")
+    response = await client.get(picture)
+    assert response.status == 200
+    assert (await response.read()).startswith(PNG)
+
+    printer.cancel()
+    printer.idle()
+    await advance(hass, freezer, 6.1)
+    state = hass.states.get(CAMERA)
+    assert state is not None
+    assert "entity_picture" not in state.attributes

@@ -363,3 +363,76 @@ async def test_dhcp_same_ip_aborts(
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
+
+
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1:99999", "http://exa mple:abc/", "http://xn--ls8h.la"]
+)
+async def test_invalid_host_is_a_field_error(hass: HomeAssistant, host: str) -> None:
+    flow_id = await _prusalink_form(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_HOST: host, CONF_USERNAME: "maker", CONF_PASSWORD: "pw"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_HOST: "invalid_host"}
+
+
+async def test_readd_with_new_address_and_password_keeps_working(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry
+) -> None:
+    mock_config_entry.add_to_hass(hass)
+    async with PrusaLinkSimulator("new-Secret-pw", serial=PRINTER_SERIAL) as moved:
+        flow_id = await _prusalink_form(hass)
+        result = await hass.config_entries.flow.async_configure(
+            flow_id,
+            {
+                CONF_HOST: moved.url,
+                CONF_USERNAME: "maker",
+                CONF_PASSWORD: "new-Secret-pw",
+            },
+        )
+        assert result["type"] is FlowResultType.ABORT
+        assert result["reason"] == "already_configured"
+        assert mock_config_entry.data[CONF_HOST] == moved.url
+        assert mock_config_entry.data[CONF_PASSWORD] == "new-Secret-pw"
+
+
+async def test_second_printer_of_the_same_model_gets_a_distinct_name(
+    hass: HomeAssistant, printer: PrusaLinkSimulator
+) -> None:
+    MockConfigEntry(domain=DOMAIN, title="Prusa MK4S", unique_id="other").add_to_hass(
+        hass
+    )
+    flow_id = await _prusalink_form(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id,
+        {
+            CONF_HOST: printer.url,
+            CONF_USERNAME: "maker",
+            CONF_PASSWORD: PRINTER_PASSWORD,
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == f"Prusa MK4S {PRINTER_SERIAL[-4:]}"
+    assert result["data"]["name"] == result["title"]
+
+
+async def test_user_names_the_printer(
+    hass: HomeAssistant, printer: PrusaLinkSimulator
+) -> None:
+    flow_id = await _prusalink_form(hass)
+    base = {
+        CONF_HOST: printer.url,
+        CONF_USERNAME: "maker",
+        CONF_PASSWORD: PRINTER_PASSWORD,
+    }
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {**base, "name": "x" * 65}
+    )
+    assert result["errors"] == {"name": "name_too_long"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**base, "name": "  Workshop   left "}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Workshop left"
+    assert result["data"]["name"] == "Workshop left"

@@ -342,7 +342,7 @@ async def test_services_explain_when_detection_is_off(
         (DOMAIN, PRINTER_SERIAL), init_integration.entry_id
     )
     assert hass.states.get(FAILURE) is None  # no detection entities without a detector
-    for service in ("vision_check", "reset_detection"):
+    for service in ("vision_check", "reset_detection", "false_alarm"):
         with pytest.raises(ServiceValidationError) as err:
             await hass.services.async_call(
                 DOMAIN,

@@ -64,12 +64,19 @@ async def _setup(hass: HomeAssistant, entry: MockConfigEntry, **options: Any) ->
         {CONF_DETECTOR: "ai_task"},
         # written by another version of Print Sentinel
         {CONF_DETECTOR: "obico"},
+        # a base URL or key no version accepts now (stored before the checks)
+        {CONF_DETECTOR: "openai", CONF_OPENAI_BASE_URL: "http://[::1"},
+        {CONF_DETECTOR: "openai", CONF_OPENAI_API_KEY: "sk-line\nbreak"},
+        {CONF_DETECTOR: "gadget", CONF_GADGET_API_KEY: "oe key"},
     ],
     ids=[
         "printwatch_without_key",
         "gadget_without_key",
         "ai_task_without_entity",
         "unknown",
+        "openai_broken_url",
+        "openai_key_with_newline",
+        "gadget_key_with_space",
     ],
 )
 async def test_incomplete_detector_options_leave_detection_off(

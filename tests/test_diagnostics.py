@@ -18,14 +18,20 @@ from custom_components.print_sentinel.const import (
     CONF_CONNECT_ENABLED,
     CONF_CONNECT_FINGERPRINT,
     CONF_CONNECT_TOKEN,
+    CONF_CONNECT_URL,
     CONF_DETECTOR,
     CONF_GADGET_API_KEY,
+    CONF_GADGET_URL,
     CONF_IDLE_INTERVAL,
     CONF_OPENAI_API_KEY,
+    CONF_OPENAI_BASE_URL,
     CONF_PRINTWATCH_API_KEY,
+    CONF_PRINTWATCH_URL,
     CONF_SNAPSHOT_URL,
+    DEFAULT_PRINTWATCH_URL,
     DETECTOR_NONE,
 )
+from custom_components.print_sentinel.diagnostics import redact_url
 from simulators.prusalink import PrusaLinkSimulator
 
 from .conftest import PRINTER_PASSWORD, PRINTER_SERIAL
@@ -36,6 +42,10 @@ PRINTWATCH_KEY = "pw-FAKE-key-77aa01"
 CONNECT_TOKEN = "FAKEconnectTOKEN4242"
 FINGERPRINT = "f1" * 32
 CAMERA_PASSWORD = "cam-FAKE-pass-99"
+OLLAMA_PASSWORD = "ollama-FAKE-pw-31"
+OLLAMA_HOST = "ollama.lan.example"
+GADGET_HOST = "gadget-selfhosted.example"
+CONNECT_HOST = "connect-staging.example"
 
 
 @pytest.fixture
@@ -59,6 +69,11 @@ async def diagnostics(
             CONF_SNAPSHOT_URL: f"http://admin:{CAMERA_PASSWORD}@192.0.2.7/snap.jpg",
             CONF_DETECTOR: DETECTOR_NONE,
             CONF_OPENAI_API_KEY: OPENAI_KEY,
+            # a self-hosted server behind basic auth
+            CONF_OPENAI_BASE_URL: f"http://proxy:{OLLAMA_PASSWORD}@{OLLAMA_HOST}:11434/v1",
+            CONF_GADGET_URL: f"https://{GADGET_HOST}",
+            CONF_PRINTWATCH_URL: DEFAULT_PRINTWATCH_URL,
+            CONF_CONNECT_URL: f"https://{CONNECT_HOST}/",
             CONF_GADGET_API_KEY: GADGET_KEY,
             CONF_PRINTWATCH_API_KEY: PRINTWATCH_KEY,
             CONF_CONNECT_ENABLED: False,
@@ -87,6 +102,12 @@ async def test_diagnostics(diagnostics: dict, snapshot: SnapshotAssertion) -> No
         CONNECT_TOKEN,
         FINGERPRINT,
         "prusa-mk4s",  # the printer's hostname
+        "Prusa MK4S",  # the entry's title, also the identity's name
+        OLLAMA_PASSWORD,
+        OLLAMA_HOST,
+        GADGET_HOST,
+        CONNECT_HOST,
+        "proxy:",  # the user part of the base URL
     ],
 )
 async def test_diagnostics_redact_secrets(diagnostics: dict, secret: str) -> None:
@@ -115,3 +136,27 @@ async def test_diagnostics_show_what_helps_a_bug_report(diagnostics: dict) -> No
         "last_update_success": True,
         "update_interval": 6.0,
     }
+
+
+async def test_diagnostics_keep_the_kind_of_url(diagnostics: dict) -> None:
+    """A report still says "plain http, self-hosted" and which public service."""
+    options = diagnostics["entry"]["options"]
+    assert options["openai_base_url"] == "http://**REDACTED**"
+    assert options["gadget_url"] == "https://**REDACTED**"
+    assert options["printwatch_url"] == DEFAULT_PRINTWATCH_URL
+    assert diagnostics["identity"]["name"] == "**REDACTED**"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://api.openai.com/v1", "https://api.openai.com/v1"),
+        ("https://api.openai.com/v1/", "https://api.openai.com/v1/"),
+        ("https://user:pw@api.openai.com/v1", "https://**REDACTED**"),
+        ("rtsp://10.0.0.9/live", "rtsp://**REDACTED**"),
+        ("http://[::1", "**REDACTED**"),
+        ("://nothing", "**REDACTED**"),
+    ],
+)
+def test_redact_url(url: str, shown: str) -> None:
+    assert redact_url(url) == shown

@@ -295,3 +295,28 @@ async def test_an_unknown_state_is_no_verdict_on_the_job(
         ("started", BENCHY, "printing"),
         ("finished", BENCHY, "finished"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("B" * 5_000, "B" * 254 + "\u2026"),
+        ("line one\nline two\x1b[31m", "line one line two [31m"),
+        ("**bold** [link](http://x)", "**bold** [link](http://x)"),
+        ("0", "0"),
+    ],
+    ids=["5000_chars", "control_chars", "markdown", "zero"],
+)
+async def test_the_job_name_in_event_data_is_bounded_plain_text(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    init_integration: MockConfigEntry,
+    fired: list[Fired],
+    name: str,
+    expected: str,
+) -> None:
+    """Cut to 255 characters, control characters gone, Markdown left as text."""
+    printer.start_job(display_name=name, duration=600)
+    await advance(hass, freezer, 31)
+    assert fired == [("started", expected, "printing")]

@@ -146,3 +146,112 @@ async def test_printwatch_key_is_saved(
     await hass.async_block_till_done()
     assert init_integration.options[CONF_PRINTWATCH_API_KEY] == "pw-key"
     assert hass.states.get("binary_sensor.prusa_mk4s_failure_detected") is not None
+
+
+OPENAI_FORM = {
+    CONF_OPENAI_MODEL: "gpt-4.1-nano",
+    "openai_image_detail": "low",
+}
+
+
+@pytest.mark.parametrize(
+    ("typed", "errors"),
+    [
+        (
+            {CONF_OPENAI_API_KEY: KEY + "\n"},
+            {CONF_OPENAI_API_KEY: "invalid_key_format"},
+        ),
+        (
+            {CONF_OPENAI_API_KEY: "sk-two words"},
+            {CONF_OPENAI_API_KEY: "invalid_key_format"},
+        ),
+        (
+            {CONF_OPENAI_API_KEY: KEY, CONF_OPENAI_BASE_URL: "http://[::1"},
+            {CONF_OPENAI_BASE_URL: "invalid_base_url"},
+        ),
+        (
+            {CONF_OPENAI_API_KEY: KEY, CONF_OPENAI_BASE_URL: "ftp://example.com/v1"},
+            {CONF_OPENAI_BASE_URL: "invalid_base_url"},
+        ),
+    ],
+    ids=["newline_key", "key_with_space", "broken_url", "not_http"],
+)
+async def test_what_the_user_typed_is_checked_field_by_field(
+    hass: HomeAssistant,
+    vision: OpenAISimulator,
+    init_integration: MockConfigEntry,
+    typed: dict[str, str],
+    errors: dict[str, str],
+) -> None:
+    """Each gets a form error on its field, not "cannot connect" or an HTTP 500."""
+    flow_id = await _detector_form(hass, init_integration, "openai")
+
+    result = await hass.config_entries.options.async_configure(
+        flow_id, {**OPENAI_FORM, CONF_OPENAI_BASE_URL: vision.url, **typed}
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == errors
+    assert vision.requests == []  # nothing was sent
+    result = await hass.config_entries.options.async_configure(
+        flow_id,
+        {**OPENAI_FORM, CONF_OPENAI_BASE_URL: vision.url, CONF_OPENAI_API_KEY: KEY},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"printers": []}',
+        '[{"id": "gpt-4.1-nano"}]',
+        "<!DOCTYPE html><html><body>Welcome to your router</body></html>",
+        "[" * 200_000,
+    ],
+    ids=["other_api", "list", "html", "deep"],
+)
+async def test_a_base_url_that_is_not_a_vision_api_is_a_bad_response(
+    hass: HomeAssistant,
+    vision: OpenAISimulator,
+    init_integration: MockConfigEntry,
+    body: str,
+) -> None:
+    vision.models_body = body
+    flow_id = await _detector_form(hass, init_integration, "openai")
+
+    result = await hass.config_entries.options.async_configure(
+        flow_id,
+        {**OPENAI_FORM, CONF_OPENAI_BASE_URL: vision.url, CONF_OPENAI_API_KEY: KEY},
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "bad_response"}
+
+
+@pytest.mark.parametrize(
+    ("detector", "form", "field"),
+    [
+        (
+            "gadget",
+            {
+                CONF_GADGET_API_KEY: "oe key\r\n",
+                "gadget_warning_level": 3,
+                "gadget_pause_level": 3,
+            },
+            CONF_GADGET_API_KEY,
+        ),
+        ("printwatch", {CONF_PRINTWATCH_API_KEY: "pw\tkey"}, CONF_PRINTWATCH_API_KEY),
+    ],
+)
+async def test_remote_detector_keys_are_checked_too(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    detector: str,
+    form: dict[str, object],
+    field: str,
+) -> None:
+    flow_id = await _detector_form(hass, init_integration, detector)
+
+    result = await hass.config_entries.options.async_configure(flow_id, form)
+
+    assert result["errors"] == {field: "invalid_key_format"}

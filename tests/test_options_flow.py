@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
+import io
 import re
+import socket
 from typing import Any
 
+from aiohttp import web
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.camera import async_get_image
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResult, FlowResultType, InvalidData
 from homeassistant.exceptions import HomeAssistantError
+from PIL import Image
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.print_sentinel import options_flow
 from custom_components.print_sentinel.const import (
     CONF_CHECK_INTERVAL,
     CONF_CONNECT_CAMERA,
@@ -49,7 +56,7 @@ async def _open(hass: HomeAssistant, entry: MockConfigEntry, step: str) -> FlowR
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "init"
-    assert result["menu_options"] == ["polling", "detection", "connect"]
+    assert result["menu_options"] == ["polling", "detection", "connect", "records"]
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {"next_step_id": step}
     )
@@ -209,6 +216,206 @@ async def test_polling_keeps_the_other_sections_options(
     await _save(hass, init_integration, "polling", _polling())
     assert init_integration.options[CONF_CONNECT_FINGERPRINT] == fingerprint
     assert init_integration.options[CONF_CONNECT_TOKEN] == "FAKEconnectTOKEN4242"
+
+
+# --- the snapshot URL is fetched once before it is saved -----------------------
+
+
+def _jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), "orange").save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@pytest.fixture
+async def web_server(
+    socket_enabled: None,
+) -> AsyncIterator[Callable[[Handler], Awaitable[str]]]:
+    """Serve one handler at `/snapshot` on a free loopback port; return its URL."""
+    runners: list[web.AppRunner] = []
+
+    async def serve(handler: Handler) -> str:
+        app = web.Application()
+        app.router.add_get("/snapshot", handler)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        runners.append(runner)
+        port = runner.addresses[0][1]
+        return f"http://127.0.0.1:{port}/snapshot"
+
+    yield serve
+    for runner in runners:
+        await runner.cleanup()
+
+
+async def _refused(
+    hass: HomeAssistant, entry: MockConfigEntry, url: str, error: str
+) -> FlowResult:
+    """Submit `url`; the form comes back with `error` under the field, nothing saved."""
+    result = await _save(hass, entry, "polling", _polling(**{CONF_SNAPSHOT_URL: url}))
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "polling"
+    assert result["errors"] == {CONF_SNAPSHOT_URL: error}
+    assert entry.options == {}
+    # what the user typed is still in the form
+    suggested = {
+        str(key): key.description["suggested_value"]
+        for key in result["data_schema"].schema
+        if key.description and "suggested_value" in key.description
+    }
+    assert suggested[CONF_SNAPSHOT_URL] == url.strip()
+    return result
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "not a url",
+        "camera.local/snapshot.jpg",
+        "ftp://127.0.0.1/snapshot.jpg",
+        "http:///snapshot.jpg",
+        "http://127.0.0.1:99999/snapshot.jpg",
+        "http://127.0.0.1:0/snapshot.jpg",
+    ],
+)
+async def test_a_snapshot_url_that_is_not_a_url_is_refused(
+    hass: HomeAssistant,
+    printer: PrusaLinkSimulator,
+    init_integration: MockConfigEntry,
+    url: str,
+) -> None:
+    result = await _refused(hass, init_integration, url, "invalid_url")
+
+    # correcting it saves, and the camera serves the printer's camera
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], _polling(**{CONF_SNAPSHOT_URL: printer.snapshot_url})
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert init_integration.options[CONF_SNAPSHOT_URL] == printer.snapshot_url
+    assert (await async_get_image(hass, OWN_CAMERA)).content == printer.frame()
+
+
+async def test_a_snapshot_url_with_nothing_behind_it_is_refused(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    await _refused(
+        hass,
+        init_integration,
+        f"http://127.0.0.1:{port}/snapshot.jpg",
+        "snapshot_cannot_connect",
+    )
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [("camera_error", "snapshot_http_error"), ("camera_not_image", "not_an_image")],
+)
+async def test_a_failing_printer_camera_is_refused(
+    hass: HomeAssistant,
+    printer: PrusaLinkSimulator,
+    init_integration: MockConfigEntry,
+    fault: str,
+    error: str,
+) -> None:
+    setattr(printer.faults, fault, True)
+    result = await _refused(hass, init_integration, printer.snapshot_url, error)
+
+    printer.faults.clear()
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], _polling(**{CONF_SNAPSHOT_URL: printer.snapshot_url})
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_a_snapshot_url_serving_something_else_is_refused(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    web_server: Callable[[Handler], Awaitable[str]],
+) -> None:
+    jpeg = _jpeg()
+    bodies = {
+        "html": b"<html><body>login</body></html>",
+        "png": b"\x89PNG\r\n\x1a\n" + b"\0" * 64,
+        "jpeg_magic_only": b"\xff\xd8\xff\xe0" + b"garbage" * 20,
+        "empty": b"",
+    }
+    for body in bodies.values():
+
+        async def handler(request: web.Request, body: bytes = body) -> web.Response:
+            return web.Response(body=body, content_type="image/jpeg")
+
+        await _refused(
+            hass, init_integration, await web_server(handler), "not_an_image"
+        )
+
+    async def real_jpeg(request: web.Request) -> web.Response:
+        return web.Response(body=jpeg, content_type="image/jpeg")
+
+    url = await web_server(real_jpeg)
+    result = await _save(
+        hass, init_integration, "polling", _polling(**{CONF_SNAPSHOT_URL: f" {url} "})
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert init_integration.options[CONF_SNAPSHOT_URL] == url  # without the spaces
+    assert (await async_get_image(hass, OWN_CAMERA)).content == jpeg
+
+
+async def test_an_endless_snapshot_is_read_only_up_to_the_limit(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    web_server: Callable[[Handler], Awaitable[str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(options_flow, "MAX_SNAPSHOT_BYTES", 1024 * 1024)
+    sent = 0
+
+    async def endless(request: web.Request) -> web.StreamResponse:
+        nonlocal sent
+        response = web.StreamResponse(headers={"Content-Type": "image/jpeg"})
+        await response.prepare(request)
+        chunk = b"\xff\xd8" + b"\0" * 65534
+        try:
+            while sent < 100 * 1024 * 1024:
+                await response.write(chunk)
+                sent += len(chunk)
+        except ConnectionError, RuntimeError:
+            pass
+        return response
+
+    await _refused(
+        hass, init_integration, await web_server(endless), "snapshot_too_large"
+    )
+    assert sent < 50 * 1024 * 1024  # the flow hung up long before the end
+
+
+async def test_a_snapshot_url_that_never_answers_is_given_up(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    web_server: Callable[[Handler], Awaitable[str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(options_flow, "SNAPSHOT_TIMEOUT", 0.2)
+    release = asyncio.Event()
+
+    async def hang(request: web.Request) -> web.Response:
+        await release.wait()
+        return web.Response(body=_jpeg(), content_type="image/jpeg")
+
+    url = await web_server(hang)
+    try:
+        await _refused(hass, init_integration, url, "snapshot_cannot_connect")
+    finally:
+        release.set()
 
 
 # --- Prusa Connect --------------------------------------------------------------

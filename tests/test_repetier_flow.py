@@ -409,6 +409,76 @@ async def test_invalid_host_is_rejected(hass: HomeAssistant, host: str) -> None:
     assert result["errors"] == {CONF_HOST: "invalid_host"}
 
 
+@pytest.mark.parametrize(
+    ("host", "error"),
+    [
+        ("xn--", "invalid_host"),
+        ("xn--a.example", "invalid_host"),
+        ("http://exa mple:abc/", "invalid_host"),
+        ("exa mple", "invalid_host"),
+        ("repetier\nlocal", "invalid_host"),
+        ("999.1.1.1", "invalid_host"),
+        ("a" * 5000, "invalid_host"),
+        (f"{HOST}:99999", "invalid_port"),
+        (f"{HOST}:0", "invalid_port"),
+        ("[::1]:70000", "invalid_port"),
+        (f"http://{HOST}:abc/", "invalid_port"),
+    ],
+)
+async def test_address_that_is_no_address_names_the_host_field(
+    hass: HomeAssistant, host: str, error: str
+) -> None:
+    """Hostile addresses get a form error on the host field, never an HTTP 500."""
+    flow_id = await _repetier_form(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, _server_input(3344, host=host)
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_HOST: error}
+
+
+@pytest.mark.parametrize(
+    "api_key", ["key\nX-Injected: 1", "key\rmore", "key\x00", "k" * 1000]
+)
+async def test_api_key_no_header_can_carry_names_the_key_field(
+    hass: HomeAssistant, server: RepetierSimulator, api_key: str
+) -> None:
+    flow_id = await _repetier_form(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, _server_input(server.port, api_key=api_key)
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_API_KEY: "invalid_api_key"}
+    # nothing was sent with such a key
+    assert server.requests == []
+
+
+async def test_api_key_pasted_with_a_trailing_newline_is_used(
+    hass: HomeAssistant, server: RepetierSimulator
+) -> None:
+    flow_id = await _repetier_form(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, _server_input(server.port, api_key=f" {API_KEY}\n")
+    )
+    assert result["step_id"] == "repetier_printer"
+    result = await _pick(hass, flow_id, "prusa_i3")
+    assert result["data"][CONF_API_KEY] == API_KEY
+
+
+async def test_reauth_with_a_key_no_header_can_carry_names_the_key_field(
+    hass: HomeAssistant, server: RepetierSimulator
+) -> None:
+    entry = _entry(server.port, api_key="old-key")
+    entry.add_to_hass(hass)
+    result = await entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: "new\nkey"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_API_KEY: "invalid_api_key"}
+    assert entry.data[CONF_API_KEY] == "old-key"
+
+
 async def test_url_copied_from_the_browser_is_accepted(
     hass: HomeAssistant, server: RepetierSimulator
 ) -> None:
@@ -432,6 +502,9 @@ async def test_url_copied_from_the_browser_is_accepted(
         ("fe80::1", ("fe80::1", 3344)),
         ("[fe80::1]:3345", ("fe80::1", 3345)),
         ("http://user:pw@10.0.0.5", None),
+        ("xn--", None),
+        ("Repetier.LOCAL", ("repetier.local", 3344)),
+        ("xn--bcher-kva.example", ("xn--bcher-kva.example", 3344)),
     ],
 )
 def test_split_host_reads_what_users_type(

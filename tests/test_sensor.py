@@ -6,7 +6,7 @@ from collections.abc import Generator
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import STATE_UNKNOWN, Platform
+from homeassistant.const import EVENT_STATE_CHANGED, STATE_UNKNOWN, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
@@ -197,3 +197,62 @@ async def test_a_new_job_replaces_name_and_material(
     await advance(hass, freezer, 6.1)
     assert hass.states.get(JOB).state == "Box_0.4n_0.2mm_ASA_MK4S_2h.bgcode"
     assert hass.states.get(MATERIAL).state == "ASA"
+
+
+async def test_long_job_name_is_cut_without_a_warning_from_home_assistant(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    mock_config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A 5,000-character name: HA would log 'longer than 255' on every poll."""
+    printer.start_job(display_name="A" * 5_000 + ".bgcode", duration=3600)
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    for _ in range(3):
+        printer.advance(6)
+        await advance(hass, freezer, 6.1)
+
+    state = hass.states.get(JOB).state
+    assert len(state) == 255
+    assert state.startswith("AAAA")
+    assert state.endswith("\u2026")
+    assert "longer than 255" not in caplog.text
+
+
+async def test_estimated_finish_ignores_jitter_and_follows_a_real_change(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """Seconds of jitter across a minute never change the state; minutes do."""
+    freezer.move_to(FROZEN_NOW)
+    printer.start_job(display_name=BENCHY, duration=3600)
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(FINISH).state == "2026-03-01T13:00:00+00:00"
+    changes: list[str] = []
+    hass.bus.async_listen(
+        EVENT_STATE_CHANGED,
+        lambda event: (
+            changes.append(event.data["new_state"].state)
+            if event.data["entity_id"] == FINISH
+            else None
+        ),
+    )
+
+    for _ in range(4):
+        printer.advance(9)  # the estimate: 12:59:57
+        await advance(hass, freezer, 6.1)
+        printer.advance(3)  # and back: 13:00:00
+        await advance(hass, freezer, 6.1)
+    assert changes == []
+    assert hass.states.get(FINISH).state == "2026-03-01T13:00:00+00:00"
+
+    printer.advance(300)  # the printer now expects the end five minutes earlier
+    await advance(hass, freezer, 6.1)
+    assert changes == ["2026-03-01T12:55:00+00:00"]

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME, Platform
+from homeassistant.const import (
+    CONF_HOST,
+    CONF_NAME,
+    CONF_PASSWORD,
+    CONF_USERNAME,
+    Platform,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import (
     ConfigEntryAuthFailed,
@@ -58,6 +64,7 @@ from .coordinator import (
     PrintSentinelConfigEntry,
     PrintSentinelRuntimeData,
 )
+from .detection.baseline import BaselineStore
 from .detection.monitor import DetectionMonitor, DetectionSettings
 from .detection.policy import make_policy
 from .detection.setup import DetectorNotConfigured, build_detector
@@ -70,6 +77,7 @@ from .printers.base import (
 )
 from .printers.prusalink import PrusaLinkBackend
 from .prusa_connect import PrusaConnectClient, PrusaConnectUploader, auth_issue_id
+from .records import async_create_recorder, async_start_recorder
 from .services import async_setup_services
 
 PLATFORMS: list[Platform] = [
@@ -107,6 +115,7 @@ def create_backend(
             entry.data[CONF_HOST],
             entry.data[CONF_USERNAME],
             entry.data[CONF_PASSWORD],
+            name=entry.data.get(CONF_NAME),
         )
     if printer_type == PRINTER_TYPE_REPETIER:
         from .repetier_flow import create_repetier_backend
@@ -151,6 +160,7 @@ async def async_setup_entry(
     entry.runtime_data = runtime
     runtime.monitor = _create_monitor(hass, entry, coordinator)
     runtime.connect_uploader = _create_uploader(hass, entry, coordinator)
+    async_create_recorder(hass, entry)  # records: before the platforms (chart image)
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
 
@@ -169,9 +179,11 @@ async def async_setup_entry(
             detector := build_detector(hass, entry, entry.options, camera)
         ):
             monitor.detector = detector
+        await monitor.async_load()
         entry.async_on_unload(monitor.async_start())
     if (uploader := runtime.connect_uploader) is not None:
         entry.async_on_unload(uploader.async_start())
+    await async_start_recorder(hass, entry)  # records: once the camera is known
     return True
 
 
@@ -249,3 +261,10 @@ async def async_unload_entry(
 ) -> bool:
     """Unload the printer's entities; detection and uploads stop with them."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(
+    hass: HomeAssistant, entry: PrintSentinelConfigEntry
+) -> None:
+    """Delete what was learned about a removed printer."""
+    await BaselineStore.async_remove(hass, entry.entry_id)

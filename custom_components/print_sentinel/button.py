@@ -1,4 +1,4 @@
-"""Buttons that command a printer's job."""
+"""Buttons that command a printer's job, and the user's "false alarm"."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ from dataclasses import dataclass
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .const import DOMAIN
 from .coordinator import PrintSentinelConfigEntry
+from .detection_entity import DetectionEntity
 from .entity import PrintSentinelEntity, async_remove_stale_entities
 from .helpers import printer_command
 from .printers.base import Capability, PrinterBackend, PrinterState
@@ -57,6 +60,8 @@ BUTTONS: tuple[PrinterButtonDescription, ...] = (
     ),
 )
 
+FALSE_ALARM = ButtonEntityDescription(key="false_alarm", translation_key="false_alarm")
+
 
 async def async_setup_entry(
     hass: HomeAssistant,
@@ -76,6 +81,8 @@ async def async_setup_entry(
     async_add_entities(
         PrinterButton(coordinator, description) for description in existing
     )
+    if (monitor := entry.runtime_data.monitor) is not None:
+        async_add_entities([FalseAlarmButton(monitor, FALSE_ALARM)])
 
 
 class PrinterButton(PrintSentinelEntity, ButtonEntity):
@@ -95,3 +102,24 @@ class PrinterButton(PrintSentinelEntity, ButtonEntity):
     async def async_press(self) -> None:
         """Send the command to the printer."""
         await self.entity_description.press_fn(self.coordinator.backend)
+
+
+class FalseAlarmButton(DetectionEntity, ButtonEntity):
+    """Tell Print Sentinel its last warning or failure was wrong.
+
+    Available while there is a warning or failure, or shortly after one.
+    """
+
+    @property
+    def available(self) -> bool:
+        """Return True when there is a decision to mark as a false alarm."""
+        return super().available and self.monitor.false_alarm_possible
+
+    async def async_press(self) -> None:
+        """Record the false alarm."""
+        if not self.monitor.async_false_alarm():
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="no_alarm",
+                translation_placeholders={"printer": self.monitor.entry.title},
+            )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta
 
 import aiohttp
 from homeassistant.components.camera import Camera
@@ -10,15 +11,24 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
 
 from .const import CONF_SNAPSHOT_URL, LOGGER
 from .coordinator import PrinterCoordinator, PrintSentinelConfigEntry
 from .entity import PrintSentinelEntity
-from .printers.base import PrinterError
+from .printers.base import Capability, PrinterError
 
 PARALLEL_UPDATES = 1
 SNAPSHOT_TIMEOUT = 10
 MAX_SNAPSHOT_BYTES = 20 * 1024 * 1024
+FAILURES_UNTIL_UNAVAILABLE = 3
+"""Pictures in a row that failed before the camera shows as unavailable."""
+RETRY_UNAVAILABLE_AFTER = timedelta(seconds=60)
+"""How long an unavailable camera stays so before the frontend may try again.
+
+Failure detection and Prusa Connect keep asking for pictures meanwhile; the first
+that works makes the camera available again at once.
+"""
 
 CAMERA = EntityDescription(key="camera", translation_key="camera")
 
@@ -49,14 +59,57 @@ class PrinterCamera(PrintSentinelEntity, Camera):
         Camera.__init__(self)
         self._snapshot_url = snapshot_url or None
         self._failing = False
+        self._failures = 0
+        self._last_failure: datetime | None = None
         self._thumbnail_job: object = None
         self._thumbnail: bytes | None = None
         self.content_type = "image/jpeg" if self._snapshot_url else "image/png"
 
     @property
     def available(self) -> bool:
-        """A snapshot camera works while the printer is offline; a thumbnail does not."""
-        return bool(self._snapshot_url) or super().available
+        """A snapshot camera works while the printer is offline; a thumbnail does not.
+
+        Either turns unavailable after `FAILURES_UNTIL_UNAVAILABLE` failed pictures
+        in a row, for `RETRY_UNAVAILABLE_AFTER` after the last failure.
+        """
+        if not (self._snapshot_url or super().available):
+            return False
+        return not self._unavailable_after_failures()
+
+    def _has_picture(self) -> bool:
+        """Whether there is anything to show: a snapshot URL, a camera or a job.
+
+        Without one the camera is off and has no picture, so the frontend shows its
+        icon instead of asking for an image that cannot exist.
+        """
+        if (
+            self._snapshot_url
+            or Capability.CAMERA in self.coordinator.backend.capabilities
+        ):
+            return True
+        data = self.coordinator.data
+        return data is not None and data.job is not None
+
+    @property
+    def is_on(self) -> bool:
+        """On while there is a picture to show."""
+        return self._has_picture()
+
+    @property
+    def entity_picture(self) -> str | None:  # type: ignore[override]  # Entity allows None
+        """The picture's URL, None while there is nothing to show."""
+        return super().entity_picture if self._has_picture() else None
+
+    def _unavailable_after_failures(self) -> bool:
+        return (
+            self._failures >= FAILURES_UNTIL_UNAVAILABLE
+            and self._last_failure is not None
+            and dt_util.utcnow() - self._last_failure < RETRY_UNAVAILABLE_AFTER
+        )
+
+    def _write_state_if_added(self) -> None:
+        if self.hass is not None and self.entity_id:
+            self.async_write_ha_state()
 
     async def async_camera_image(
         self, width: int | None = None, height: int | None = None
@@ -77,6 +130,11 @@ class PrinterCamera(PrintSentinelEntity, Camera):
         return await self._async_thumbnail()
 
     def _report_failure(self, err: object) -> None:
+        was_unavailable = self._unavailable_after_failures()
+        self._failures += 1
+        self._last_failure = dt_util.utcnow()
+        if not was_unavailable and self._unavailable_after_failures():
+            self._write_state_if_added()
         if not self._failing:
             LOGGER.warning(
                 "Camera snapshot of %s failed: %s", self.coordinator.identity.name, err
@@ -84,6 +142,11 @@ class PrinterCamera(PrintSentinelEntity, Camera):
             self._failing = True
 
     def _report_recovery(self) -> None:
+        was_unavailable = self._unavailable_after_failures()
+        self._failures = 0
+        self._last_failure = None
+        if was_unavailable:
+            self._write_state_if_added()
         if self._failing:
             LOGGER.info(
                 "Camera snapshot of %s works again", self.coordinator.identity.name

@@ -17,7 +17,13 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     OptionsFlowWithReload,
 )
-from homeassistant.const import CONF_HOST, CONF_MAC, CONF_PASSWORD, CONF_USERNAME
+from homeassistant.const import (
+    CONF_HOST,
+    CONF_MAC,
+    CONF_NAME,
+    CONF_PASSWORD,
+    CONF_USERNAME,
+)
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import selector
 from homeassistant.helpers.device_registry import format_mac
@@ -51,8 +57,10 @@ PRINTER_TYPES = [PRINTER_TYPE_PRUSALINK, PRINTER_TYPE_REPETIER]
 """The `user` menu, in order: each value is also the first step of that type."""
 
 
-def _prusalink_schema(defaults: Mapping[str, Any]) -> vol.Schema:
-    return vol.Schema(
+def _prusalink_schema(
+    defaults: Mapping[str, Any], *, with_name: bool = True
+) -> vol.Schema:
+    schema = vol.Schema(
         {
             vol.Required(CONF_HOST, default=defaults.get(CONF_HOST, "")): str,
             vol.Required(
@@ -61,6 +69,10 @@ def _prusalink_schema(defaults: Mapping[str, Any]) -> vol.Schema:
             vol.Required(CONF_PASSWORD): PASSWORD_SELECTOR,
         }
     )
+    return schema.extend({vol.Optional(CONF_NAME): str}) if with_name else schema
+
+
+MAX_NAME_LENGTH = 64
 
 
 async def validate_prusalink(
@@ -119,19 +131,32 @@ class PrintSentinelConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask for a PrusaLink printer's address and password."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            identity, errors = await validate_prusalink(self.hass, user_input)
+            chosen = " ".join(str(user_input.get(CONF_NAME) or "").split())
+            if len(chosen) > MAX_NAME_LENGTH:
+                errors = {CONF_NAME: "name_too_long"}
+                identity = None
+            else:
+                identity, errors = await validate_prusalink(self.hass, user_input)
             if identity is not None:
                 await self.async_set_unique_id(identity.unique_id)
+                # the credentials were just checked against this printer: a re-add
+                # at a new address with a new password keeps working with both
                 self._abort_if_unique_id_configured(
-                    updates={CONF_HOST: normalize_host(user_input[CONF_HOST])}
+                    updates={
+                        CONF_HOST: normalize_host(user_input[CONF_HOST]),
+                        CONF_USERNAME: user_input[CONF_USERNAME],
+                        CONF_PASSWORD: user_input[CONF_PASSWORD],
+                    }
                 )
+                title = chosen or self._distinct_name(identity)
                 return self.async_create_entry(
-                    title=identity.name,
+                    title=title,
                     data={
                         CONF_PRINTER_TYPE: PRINTER_TYPE_PRUSALINK,
                         CONF_HOST: normalize_host(user_input[CONF_HOST]),
                         CONF_USERNAME: user_input[CONF_USERNAME],
                         CONF_PASSWORD: user_input[CONF_PASSWORD],
+                        **({CONF_NAME: title} if title != identity.name else {}),
                         **(
                             {CONF_MAC: self._discovered[CONF_MAC]}
                             if CONF_MAC in self._discovered
@@ -146,6 +171,23 @@ class PrintSentinelConfigFlow(ConfigFlow, domain=DOMAIN):
             ),
             errors=errors,
         )
+
+    def _distinct_name(self, identity: PrinterIdentity) -> str:
+        """The printer's own name, or that name with the serial's ending.
+
+        The ending is added when another entry already has the name, so two MK4S
+        stay apart.
+        """
+        taken = {entry.title for entry in self._async_current_entries()}
+        if identity.name not in taken:
+            return identity.name
+        suffix = (identity.serial_number or identity.unique_id)[-4:]
+        candidate = f"{identity.name} {suffix}"
+        number = 2
+        while candidate in taken:
+            candidate = f"{identity.name} {suffix} ({number})"
+            number += 1
+        return candidate
 
     async def async_step_repetier(
         self, user_input: dict[str, Any] | None = None
@@ -273,7 +315,7 @@ class PrintSentinelConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
-                _prusalink_schema(entry.data), user_input or {}
+                _prusalink_schema(entry.data, with_name=False), user_input or {}
             ),
             errors=errors,
         )

@@ -62,6 +62,10 @@ CONF_GADGET_WARNING_LEVEL: Final = "gadget_warning_level"
 CONF_GADGET_PAUSE_LEVEL: Final = "gadget_pause_level"
 CONF_PRINTWATCH_API_KEY: Final = "printwatch_api_key"
 CONF_PRINTWATCH_URL: Final = "printwatch_url"
+CONF_FRAME_LONG_SIDE: Final = "frame_long_side"
+"""Long side (pixels) of the frames the OpenAI-compatible detector gets; unset:
+`DETECTOR_LONG_SIDE`."""
+FRAME_LONG_SIDES: Final = (256, 384, 512, 768)
 
 DEFAULT_CHECK_INTERVAL: Final = 30
 """Seconds between checks; the monitor checks sooner while a failure is suspected."""

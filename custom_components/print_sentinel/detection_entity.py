@@ -7,6 +7,18 @@ from homeassistant.helpers.entity import Entity, EntityDescription
 from .detection.monitor import DetectionMonitor
 from .entity import device_info
 
+AVAILABLE_WHILE_PRINTER_OFFLINE = frozenset(
+    {"failure_detection", "last_check", "ai_usage", "last_frame", "flagged_frame"}
+)
+"""Keys of detection entities that stay available while the printer is unreachable.
+
+What Home Assistant itself holds stays true while the printer is offline: the switch
+(a setting), when the last check ran, today's AI usage, and the frames with the time
+each was taken. What describes the printer's current print (failure score, print
+quality, failure detected) is unknown while the printer cannot be reached, so those
+entities turn unavailable with the printer's own sensors.
+"""
+
 
 class DetectionEntity(Entity):
     """An entity fed by a printer's detection monitor (not by polling)."""
@@ -24,7 +36,18 @@ class DetectionEntity(Entity):
         self._attr_unique_id = f"{identity.unique_id}_{description.key}"
         self._attr_device_info = device_info(identity)
 
+    @property
+    def available(self) -> bool:
+        """Unavailable with the printer, unless the value is Home Assistant's own."""
+        if self.entity_description.key in AVAILABLE_WHILE_PRINTER_OFFLINE:
+            return super().available
+        return super().available and self.monitor.coordinator.last_update_success
+
     async def async_added_to_hass(self) -> None:
-        """Follow the monitor."""
+        """Follow the monitor, and the printer's coordinator for availability."""
         await super().async_added_to_hass()
         self.async_on_remove(self.monitor.async_add_listener(self.async_write_ha_state))
+        if self.entity_description.key not in AVAILABLE_WHILE_PRINTER_OFFLINE:
+            self.async_on_remove(
+                self.monitor.coordinator.async_add_listener(self.async_write_ha_state)
+            )

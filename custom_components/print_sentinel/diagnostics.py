@@ -5,10 +5,18 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.core import HomeAssistant
+from yarl import URL
 
-from .const import CONF_SNAPSHOT_URL, SECRET_KEYS
+from .const import (
+    CONF_SNAPSHOT_URL,
+    DEFAULT_CONNECT_URL,
+    DEFAULT_GADGET_URL,
+    DEFAULT_OPENAI_BASE_URL,
+    DEFAULT_PRINTWATCH_URL,
+    SECRET_KEYS,
+)
 from .coordinator import PrintSentinelConfigEntry
 
 TO_REDACT = {
@@ -20,6 +28,42 @@ TO_REDACT = {
     "configuration_url",
     "title",
 }
+
+PUBLIC_URLS = frozenset(
+    {
+        DEFAULT_OPENAI_BASE_URL,
+        DEFAULT_GADGET_URL,
+        DEFAULT_PRINTWATCH_URL,
+        DEFAULT_CONNECT_URL,
+    }
+)
+"""The services' own URLs: shown, so a report says which service is used."""
+
+
+def redact_url(value: str) -> str:
+    """Keep only the scheme of a URL the user typed (host, user, path are theirs)."""
+    if value.rstrip("/") in PUBLIC_URLS:
+        return value
+    try:
+        scheme = URL(value).scheme
+    except ValueError:
+        scheme = ""
+    return f"{scheme}://{REDACTED}" if scheme else REDACTED
+
+
+def redact_urls(data: Any) -> Any:
+    """Redact every URL in `data`, under whatever key it sits.
+
+    A safety net over `async_redact_data`: a base URL with `user:password@`, a
+    camera's address or a self-hosted service can sit under any key.
+    """
+    if isinstance(data, dict):
+        return {key: redact_urls(value) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [redact_urls(value) for value in data]
+    if isinstance(data, str) and "://" in data:
+        return redact_url(data)
+    return data
 
 
 async def async_get_config_entry_diagnostics(
@@ -37,7 +81,16 @@ async def async_get_config_entry_diagnostics(
             },
             TO_REDACT,
         ),
-        "identity": async_redact_data(asdict(runtime.identity), TO_REDACT),
+        "identity": async_redact_data(
+            {
+                **asdict(runtime.identity),
+                # the title is the printer's name: redacted under both keys
+                "name": REDACTED
+                if runtime.identity.name == entry.title
+                else runtime.identity.name,
+            },
+            TO_REDACT,
+        ),
         "backend": async_redact_data(runtime.backend.diagnostics(), TO_REDACT),
         "coordinator": {
             "last_update_success": coordinator.last_update_success,
@@ -51,6 +104,8 @@ async def async_get_config_entry_diagnostics(
     }
     if runtime.monitor is not None:
         data["detection"] = async_redact_data(runtime.monitor.diagnostics(), TO_REDACT)
+        data["detection_baseline"] = runtime.monitor.baseline_diagnostics()
+        data["detection_timeline"] = runtime.monitor.timeline_diagnostics()
     if (uploader := runtime.connect_uploader) is not None:
         data["prusa_connect"] = {
             "uploads": uploader.uploads,
@@ -61,4 +116,5 @@ async def async_get_config_entry_diagnostics(
             "auth_failed": uploader.auth_failed,
             "interval": uploader.interval.total_seconds(),
         }
-    return data
+    redacted: dict[str, Any] = redact_urls(data)
+    return redacted

@@ -11,7 +11,7 @@ from .detection.monitor import DetectionEvent, DetectionMonitor
 from .detection_entity import DetectionEntity
 from .entity import PrintSentinelEntity
 from .job_events import ENDINGS, JOB_EVENT_TYPES, job_events
-from .printers.base import PrinterState
+from .printers.base import JobSnapshot, PrinterState, bounded_text
 
 PARALLEL_UPDATES = 0
 
@@ -75,19 +75,25 @@ class PrintJobEvent(PrintSentinelEntity, EventEntity):
                 and (job is None or job.id != ended.id)
             ):
                 job = ended
-            job = job or ended
             self._trigger_event(
                 event_type,
-                {
-                    "file_name": job.name if job else None,
-                    "job_id": job.id if job else None,
-                    "progress": job.progress if job else None,
-                    "printer_state": current.state.value,
-                },
+                _job_data(job or ended) | {"printer_state": current.state.value},
             )
             # write each event: automations must see an ending before the next start
             self.async_write_ha_state()
         super()._handle_coordinator_update()
+
+
+def _job_data(job: JobSnapshot | None) -> dict[str, object]:
+    """Return a job's event data: its name as plain text of a state's length."""
+    if job is None:
+        return {"file_name": None, "job_id": None, "progress": None}
+    job_id = bounded_text(job.id, 64) if isinstance(job.id, str) else job.id
+    return {
+        "file_name": bounded_text(job.name),
+        "job_id": job_id,
+        "progress": job.progress,
+    }
 
 
 class DetectionEventEntity(DetectionEntity, EventEntity):

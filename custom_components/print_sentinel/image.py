@@ -14,6 +14,7 @@ from .coordinator import PrintSentinelConfigEntry
 from .detection.monitor import DetectionMonitor, MonitorState
 from .detection.verdict import Frame
 from .detection_entity import DetectionEntity
+from .records.image import async_setup_record_images
 
 PARALLEL_UPDATES = 0
 
@@ -45,6 +46,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up the frame images when failure detection is on."""
+    async_setup_record_images(hass, entry, async_add_entities)  # records: chart
     if (monitor := entry.runtime_data.monitor) is None:
         return
     async_add_entities(
@@ -77,6 +79,11 @@ class DetectionImage(DetectionEntity, ImageEntity):
         """When the frame was taken."""
         frame = self._frame
         return frame.captured_at if frame else None
+
+    @property
+    def entity_picture(self) -> str | None:
+        """Link to the frame, or none before there is one (never a broken link)."""
+        return super().entity_picture if self._frame is not None else None
 
     async def async_added_to_hass(self) -> None:
         """Let the monitor name this entity in its events."""

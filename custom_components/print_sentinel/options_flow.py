@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 from typing import Any
 
+import aiohttp
 from homeassistant.config_entries import ConfigFlowResult, OptionsFlowWithReload
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers import selector
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from PIL import Image, UnidentifiedImageError
 import probatio as vol
+import yarl
 
+from .camera import MAX_SNAPSHOT_BYTES, SNAPSHOT_TIMEOUT
 from .const import (
     ACTION_CANCEL,
     ACTION_NONE,
@@ -25,6 +33,7 @@ from .const import (
     CONF_DETECTOR,
     CONF_FAILURE_ACTION,
     CONF_FRAME_COUNT,
+    CONF_FRAME_LONG_SIDE,
     CONF_GADGET_API_KEY,
     CONF_GADGET_PAUSE_LEVEL,
     CONF_GADGET_WARNING_LEVEL,
@@ -60,13 +69,26 @@ from .const import (
     DETECTOR_OPENAI,
     DETECTOR_PRINTWATCH,
     DETECTORS,
+    FRAME_LONG_SIDES,
     MIN_CONNECT_INTERVAL,
 )
 from .detection.policy import POLICIES
-from .detection.setup import async_validate_detector
+from .detection.setup import async_validate_detector, detector_form_errors
 from .prusa_connect import generate_fingerprint
+from .records.options import RECORDS_SCHEMA
 
 SENSITIVITIES = ("low", "medium", "high")
+
+DESCRIPTION_PLACEHOLDERS: dict[str, dict[str, str]] = {
+    DETECTOR_OPENAI: {
+        "openai_url": DEFAULT_OPENAI_BASE_URL,
+        "ollama_url": "http://HOST:11434/v1",
+        "openai_keys_url": "https://platform.openai.com/api-keys",
+    },
+    DETECTOR_GADGET: {"gadget_url": "https://octoeverywhere.com"},
+    DETECTOR_PRINTWATCH: {"printwatch_url": "https://printpal.io"},
+}
+"""URLs the detector steps show: hassfest allows no URL in strings.json."""
 
 _PASSWORD = selector.TextSelector(
     selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
@@ -94,6 +116,13 @@ def _seconds(minimum: int, maximum: int) -> selector.NumberSelector:
         )
     )
 
+
+_GADGET_LEVEL = selector.NumberSelector(
+    selector.NumberSelectorConfig(
+        min=1, max=5, step=1, mode=selector.NumberSelectorMode.SLIDER
+    )
+)
+"""A slider with its value beside it (a bare vol.Range draws one without)."""
 
 POLLING_SCHEMA = vol.Schema(
     {
@@ -142,6 +171,12 @@ DETECTION_SCHEMA = vol.Schema(
         vol.Required(CONF_RESUME_GRACE, default=DEFAULT_RESUME_GRACE): _seconds(
             0, 3600
         ),
+        vol.Optional(CONF_FRAME_LONG_SIDE): selector.SelectSelector(
+            selector.SelectSelectorConfig(
+                options=[str(side) for side in FRAME_LONG_SIDES],
+                mode=selector.SelectSelectorMode.DROPDOWN,
+            )
+        ),
     }
 )
 
@@ -172,10 +207,10 @@ DETECTOR_SCHEMAS: dict[str, vol.Schema] = {
             vol.Required(CONF_GADGET_API_KEY): _PASSWORD,
             vol.Required(
                 CONF_GADGET_WARNING_LEVEL, default=DEFAULT_GADGET_LEVEL
-            ): vol.All(vol.Coerce(int), vol.Range(min=1, max=5)),
+            ): _GADGET_LEVEL,
             vol.Required(
                 CONF_GADGET_PAUSE_LEVEL, default=DEFAULT_GADGET_LEVEL
-            ): vol.All(vol.Coerce(int), vol.Range(min=1, max=5)),
+            ): _GADGET_LEVEL,
         }
     ),
     DETECTOR_PRINTWATCH: vol.Schema({vol.Required(CONF_PRINTWATCH_API_KEY): _PASSWORD}),
@@ -213,19 +248,76 @@ def _clean(user_input: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _valid_snapshot_url(url: str) -> yarl.URL | None:
+    """Return `url` parsed when it is an http(s) URL with a host and a valid port."""
+    try:
+        parsed = yarl.URL(url.strip())
+        port = parsed.port  # raises ValueError when out of range
+    except ValueError, TypeError:
+        return None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        return None
+    if port is None or not 0 < port <= 65535:
+        return None
+    return parsed
+
+
+def _is_jpeg(data: bytes) -> bool:
+    """Return True if `data` is a whole JPEG picture (Pillow checks it; no decoding)."""
+    if not data.startswith(b"\xff\xd8"):
+        return False
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+            return image.format == "JPEG"
+    except UnidentifiedImageError, OSError, SyntaxError, ValueError:
+        return False
+
+
+async def async_validate_snapshot_url(hass: HomeAssistant, url: str) -> str | None:
+    """Fetch the snapshot URL once as the camera will; return an error key or None.
+
+    The answer is read up to the camera's limit and time-out, and must be a JPEG
+    picture, which is all the camera serves.
+    """
+    parsed = _valid_snapshot_url(url)
+    if parsed is None:
+        return "invalid_url"
+    session = async_get_clientsession(hass)
+    data = bytearray()
+    try:
+        async with (
+            asyncio.timeout(SNAPSHOT_TIMEOUT),
+            session.get(parsed, allow_redirects=True) as response,
+        ):
+            if response.status >= 400:
+                return "snapshot_http_error"
+            async for chunk in response.content.iter_chunked(65536):
+                data += chunk
+                if len(data) > MAX_SNAPSHOT_BYTES:
+                    return "snapshot_too_large"
+    except TimeoutError, aiohttp.ClientError, ValueError:
+        return "snapshot_cannot_connect"
+    if not await hass.async_add_executor_job(_is_jpeg, bytes(data)):
+        return "not_an_image"
+    return None
+
+
 class PrintSentinelOptionsFlow(OptionsFlowWithReload):
     """Change how a printer is watched. Saving reloads the entry."""
 
     def __init__(self) -> None:
         """Initialise the flow."""
         self._pending: dict[str, Any] = {}
+        self._pending_remove: tuple[str, ...] = ()
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Show the sections."""
         return self.async_show_menu(
-            step_id="init", menu_options=["polling", "detection", "connect"]
+            step_id="init",
+            menu_options=["polling", "detection", "connect", "records"],
         )
 
     def _save(
@@ -240,15 +332,23 @@ class PrintSentinelOptionsFlow(OptionsFlowWithReload):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Polling intervals and the camera's snapshot URL."""
+        errors: dict[str, str] = {}
         if user_input is not None:
             user_input = _clean(user_input)
-            remove = () if user_input.get(CONF_SNAPSHOT_URL) else (CONF_SNAPSHOT_URL,)
-            return self._save(user_input, remove)
+            url = (user_input.get(CONF_SNAPSHOT_URL) or "").strip()
+            if not url:
+                return self._save(user_input, (CONF_SNAPSHOT_URL,))
+            user_input[CONF_SNAPSHOT_URL] = url
+            if error := await async_validate_snapshot_url(self.hass, url):
+                errors[CONF_SNAPSHOT_URL] = error
+            else:
+                return self._save(user_input)
         return self.async_show_form(
             step_id="polling",
             data_schema=self.add_suggested_values_to_schema(
-                POLLING_SCHEMA, self.config_entry.options
+                POLLING_SCHEMA, user_input or self.config_entry.options
             ),
+            errors=errors,
         )
 
     async def async_step_detection(
@@ -260,14 +360,19 @@ class PrintSentinelOptionsFlow(OptionsFlowWithReload):
             user_input = _clean(user_input)
             detector = user_input[CONF_DETECTOR]
             camera = user_input.get(CONF_DETECTION_CAMERA)
+            # an emptied optional field goes back to its default
+            remove = tuple(
+                key
+                for key in (CONF_DETECTION_CAMERA, CONF_FRAME_LONG_SIDE)
+                if not user_input.get(key)
+            )
             if camera and self.hass.states.get(camera) is None:
                 errors[CONF_DETECTION_CAMERA] = "camera_not_found"
             elif detector == DETECTOR_NONE:
-                return self._save(
-                    user_input, () if camera else (CONF_DETECTION_CAMERA,)
-                )
+                return self._save(user_input, remove)
             else:
                 self._pending = user_input
+                self._pending_remove = remove
                 steps = {
                     DETECTOR_OPENAI: self.async_step_detector_openai,
                     DETECTOR_AI_TASK: self.async_step_detector_ai_task,
@@ -289,16 +394,23 @@ class PrintSentinelOptionsFlow(OptionsFlowWithReload):
         errors: dict[str, str] = {}
         if user_input is not None:
             merged = {**self.config_entry.options, **self._pending, **user_input}
-            error = await async_validate_detector(self.hass, self.config_entry, merged)
-            if error is None:
-                return self._save({**self._pending, **user_input})
-            errors["base"] = error
+            errors = detector_form_errors(merged)
+            if not errors:
+                error = await async_validate_detector(
+                    self.hass, self.config_entry, merged
+                )
+                if error is None:
+                    return self._save(
+                        {**self._pending, **user_input}, self._pending_remove
+                    )
+                errors["base"] = error
         return self.async_show_form(
             step_id=f"detector_{detector}",
             data_schema=self.add_suggested_values_to_schema(
                 DETECTOR_SCHEMAS[detector], user_input or self.config_entry.options
             ),
             errors=errors,
+            description_placeholders=DESCRIPTION_PLACEHOLDERS.get(detector),
         )
 
     async def async_step_detector_openai(
@@ -347,4 +459,22 @@ class PrintSentinelOptionsFlow(OptionsFlowWithReload):
                 CONNECT_SCHEMA, user_input or self.config_entry.options
             ),
             errors=errors,
+        )
+
+    async def async_step_records(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Print records: the timelapse and how much of the disk records may take."""
+        if user_input is not None:
+            return self._save(
+                {
+                    k: int(v) if isinstance(v, float) else v
+                    for k, v in user_input.items()
+                }
+            )
+        return self.async_show_form(
+            step_id="records",
+            data_schema=self.add_suggested_values_to_schema(
+                RECORDS_SCHEMA, self.config_entry.options
+            ),
         )

@@ -32,7 +32,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+import ipaddress
+import re
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import urlsplit
 import weakref
 
 from homeassistant.config_entries import SOURCE_RECONFIGURE, ConfigFlowResult
@@ -41,7 +44,6 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv, selector
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import probatio as vol
-from yarl import URL
 
 from .const import (
     CONF_PRINTER_SLUG,
@@ -104,28 +106,90 @@ def repetier_unique_id(server_id: str, slug: str) -> str:
     return f"{server_id}_{slug}"
 
 
-def split_host(host: str, port: int) -> tuple[str, int] | None:
-    """Return host and port from what the user typed, or None if it is no host.
+_NETLOC: Final = re.compile(r"^(?P<host>\[[^\]]*\]|[^:\[\]]*)(?::(?P<port>[^:]*))?$")
+_LABEL: Final = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$", re.IGNORECASE)
+_MAX_HOST_TEXT: Final = 2000
+"""Longer text in the host field is no address (a URL with a long path is fine)."""
+_MAX_API_KEY: Final = 512
+"""Longer text is no Repetier-Server API key (they are UUIDs)."""
+
+
+def _valid_hostname(host: str) -> bool:
+    """Return True for a DNS name (internationalised names included)."""
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+        labels = ascii_host.removesuffix(".").split(".")
+        for label in labels:
+            if label.lower().startswith("xn--"):
+                label.encode("ascii").decode("idna")  # `xn--` alone is no name
+    except UnicodeError:
+        return False
+    return (
+        len(ascii_host) <= 253
+        and all(_LABEL.match(label) for label in labels)
+        and not all(label.isdigit() for label in labels)  # 999.1.1.1: no IP, no name
+    )
+
+
+def parse_address(text: str, port: int) -> tuple[str, int] | str:
+    """Return host and port from what the user typed, or the form error key.
 
     Accepts a hostname or IP address, `host:port`, a bracketed or bare IPv6 address,
     or a URL copied from the browser (`http://host:3344/#/...`); a port in the text
     wins over the port field. Only `http` URLs: the backend speaks plain HTTP.
+    Returns `invalid_port` for a port that is no number from 1 to 65535 and
+    `invalid_host` for anything else that is no address; never raises.
     """
-    text = host.strip()
-    if not text:
-        return None
+    text = text.strip()
+    if (
+        not text
+        or len(text) > _MAX_HOST_TEXT
+        or any(char.isspace() or not char.isprintable() for char in text)
+    ):
+        return "invalid_host"
     if "://" not in text:
         if text.count(":") > 1 and not text.startswith("["):
             text = f"[{text}]"  # a bare IPv6 address
         text = f"http://{text}"
     try:
-        url = URL(text)
-        explicit_port = url.explicit_port
+        parts = urlsplit(text)
     except ValueError:
-        return None
-    if url.scheme != "http" or not url.host or url.user is not None:
-        return None
-    return url.host, explicit_port or port
+        return "invalid_host"
+    match = _NETLOC.match(parts.netloc)
+    if parts.scheme.lower() != "http" or "@" in parts.netloc or match is None:
+        return "invalid_host"
+    host, port_text = match["host"], match["port"]
+    if port_text:
+        if not port_text.isascii() or not port_text.isdigit():
+            return "invalid_port"
+        if not 1 <= int(port_text[:6]) <= 65535:
+            return "invalid_port"
+        port = int(port_text)
+    if host.startswith("["):
+        try:
+            return str(ipaddress.IPv6Address(host[1:-1])), port
+        except ValueError:
+            return "invalid_host"
+    try:
+        return str(ipaddress.IPv4Address(host)), port
+    except ValueError:
+        pass
+    if not _valid_hostname(host):
+        return "invalid_host"
+    return host.lower(), port
+
+
+def split_host(host: str, port: int) -> tuple[str, int] | None:
+    """Return host and port from what the user typed, or None if it is no address."""
+    where = parse_address(host, port)
+    return None if isinstance(where, str) else where
+
+
+def api_key_error(api_key: str) -> str | None:
+    """Return the form error of an API key no HTTP header can carry, or None."""
+    if len(api_key) > _MAX_API_KEY or not api_key.isprintable():
+        return "invalid_api_key"
+    return None
 
 
 def _server_schema(defaults: Mapping[str, Any]) -> vol.Schema:
@@ -144,11 +208,13 @@ async def async_validate_server(
     hass: HomeAssistant, user_input: Mapping[str, Any]
 ) -> tuple[RepetierServer | None, dict[str, str]]:
     """List the server's printers; return the server, or form errors."""
-    where = split_host(user_input[CONF_HOST], user_input[CONF_PORT])
-    if where is None:
-        return None, {CONF_HOST: "invalid_host"}
+    where = parse_address(str(user_input[CONF_HOST]), user_input[CONF_PORT])
+    if isinstance(where, str):
+        return None, {CONF_HOST: where}
     host, port = where
-    api_key: str = user_input[CONF_API_KEY]
+    api_key = str(user_input[CONF_API_KEY]).strip()
+    if (key_error := api_key_error(api_key)) is not None:
+        return None, {CONF_API_KEY: key_error}
     try:
         printers = await async_list_printers(
             async_get_clientsession(hass), host, port, api_key

@@ -22,19 +22,28 @@ from homeassistant.const import (
     UnitOfTemperature,
     UnitOfTime,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
-from .coordinator import PrintSentinelConfigEntry
+from .coordinator import PrinterCoordinator, PrintSentinelConfigEntry
 from .detection.monitor import DetectionMonitor, MonitorState
 from .detection_entity import DetectionEntity
 from .entity import PrintSentinelEntity, async_remove_stale_entities, device_info
-from .printers.base import Capability, PrinterSnapshot, PrinterState
+from .printers.base import (
+    MAX_TEXT,
+    Capability,
+    PrinterSnapshot,
+    PrinterState,
+    bounded_text,
+)
 from .prusa_connect import PrusaConnectUploader
 
 PARALLEL_UPDATES = 0
+FINISH_SETTLE = timedelta(minutes=1)
+"""The estimated finish changes only when the estimate moves by this much: it
+jitters by seconds on every poll, and each change would be a logbook entry."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,6 +54,9 @@ class PrinterSensorDescription(SensorEntityDescription):
     exists_fn: Callable[[frozenset[Capability]], bool] = lambda _: True
     """Checked against the backend's capabilities at setup (not against a poll, so an
     offline printer gets its entities): a value the backend never reports gets none."""
+
+
+ESTIMATED_FINISH = "estimated_finish"
 
 
 def _requires(capability: Capability) -> Callable[[frozenset[Capability]], bool]:
@@ -59,9 +71,8 @@ def _estimated_finish(snapshot: PrinterSnapshot) -> datetime | None:
         or snapshot.job.time_remaining is None
     ):
         return None
-    finish = dt_util.utcnow() + timedelta(seconds=snapshot.job.time_remaining)
-    # a minute's precision: the estimate jitters by seconds on every poll
-    return finish.replace(second=0, microsecond=0)
+    # the exact estimate; `EstimatedFinishSensor` shows it to the minute
+    return dt_util.utcnow() + timedelta(seconds=snapshot.job.time_remaining)
 
 
 def _temperature(
@@ -90,7 +101,7 @@ SENSORS: tuple[PrinterSensorDescription, ...] = (
     PrinterSensorDescription(
         key="job_name",
         translation_key="job_name",
-        value_fn=lambda s: s.job.name if s.job else None,
+        value_fn=lambda s: bounded_text(s.job.name) if s.job else None,
     ),
     PrinterSensorDescription(
         key="progress",
@@ -110,7 +121,7 @@ SENSORS: tuple[PrinterSensorDescription, ...] = (
         value_fn=lambda s: s.job.time_remaining if s.job else None,
     ),
     PrinterSensorDescription(
-        key="estimated_finish",
+        key=ESTIMATED_FINISH,
         translation_key="estimated_finish",
         device_class=SensorDeviceClass.TIMESTAMP,
         value_fn=_estimated_finish,
@@ -281,7 +292,12 @@ async def async_setup_entry(
         {d.key for d in SENSORS} - {d.key for d in existing},
     )
     entities: list[SensorEntity] = [
-        PrinterSensor(coordinator, description) for description in existing
+        (
+            EstimatedFinishSensor
+            if description.key == ESTIMATED_FINISH
+            else PrinterSensor
+        )(coordinator, description)
+        for description in existing
     ]
     if runtime.monitor is not None:
         entities.extend(
@@ -300,8 +316,45 @@ class PrinterSensor(PrintSentinelEntity, SensorEntity):
 
     @property
     def native_value(self) -> StateType | datetime:
-        """Return the value from the latest poll."""
-        return self.entity_description.value_fn(self.coordinator.data)
+        """Return the value from the latest poll; text cut to a state's length."""
+        value = self.entity_description.value_fn(self.coordinator.data)
+        if isinstance(value, str):
+            return bounded_text(value, MAX_TEXT)
+        return value
+
+
+class EstimatedFinishSensor(PrinterSensor):
+    """When the print will end, to the minute, changing only when it moves.
+
+    The printer's time remaining jitters by seconds from poll to poll, so the exact
+    estimate would change (and be recorded) on every poll; the shown value is the
+    estimate's minute and changes only once the estimate is a minute or more away.
+    """
+
+    def __init__(
+        self, coordinator: PrinterCoordinator, description: PrinterSensorDescription
+    ) -> None:
+        """Initialise from the first poll."""
+        super().__init__(coordinator, description)
+        self._shown: datetime | None = None
+        self._settle()
+
+    def _settle(self) -> None:
+        exact = self.entity_description.value_fn(self.coordinator.data)
+        if not isinstance(exact, datetime):
+            self._shown = None
+        elif self._shown is None or abs(exact - self._shown) >= FINISH_SETTLE:
+            self._shown = exact.replace(second=0, microsecond=0)
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        self._settle()
+        super()._handle_coordinator_update()
+
+    @property
+    def native_value(self) -> datetime | None:
+        """Return the estimated finish, to the minute."""
+        return self._shown
 
 
 class DetectionSensor(DetectionEntity, SensorEntity):
@@ -348,6 +401,16 @@ class ConnectUploadSensor(SensorEntity):
         self.async_on_remove(
             self._uploader.async_add_listener(self.async_write_ha_state)
         )
+
+    @property
+    def available(self) -> bool:
+        """Unavailable once Connect refused the token.
+
+        Nothing is uploaded until the options are fixed (a repair issue says so).
+        Through an outage the time of the last good upload stays, with the error as
+        an attribute.
+        """
+        return not self._uploader.auth_failed
 
     @property
     def native_value(self) -> datetime | None:

@@ -1,4 +1,4 @@
-"""Services: run a vision check now, and reset failure detection."""
+"""Services: run a vision check now, reset failure detection, mark a false alarm."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ import probatio as vol
 
 from .const import DETECTOR_NONE, DETECTORS, DOMAIN
 from .coordinator import PrintSentinelConfigEntry
-from .detection.monitor import async_check_once
+from .detection.monitor import DetectionMonitor
+from .detection.on_demand import async_check_once
 from .detection.setup import DetectorNotConfigured, build_detector
 from .detection.verdict import DetectorAuthError, DetectorError
 
@@ -27,6 +28,7 @@ ATTR_FRAME_COUNT = "frame_count"
 
 SERVICE_VISION_CHECK = "vision_check"
 SERVICE_RESET_DETECTION = "reset_detection"
+SERVICE_FALSE_ALARM = "false_alarm"
 
 VISION_CHECK_SCHEMA = vol.Schema(
     {
@@ -113,7 +115,7 @@ async def _async_vision_check(call: ServiceCall) -> ServiceResponse:
             )
         else:
             assert detector is not None
-            result = await async_check_once(hass, camera, detector)
+            result = await async_check_once(hass, camera, detector, entry.options)
     except DetectorAuthError as err:
         raise HomeAssistantError(
             translation_domain=DOMAIN,
@@ -135,7 +137,7 @@ async def _async_vision_check(call: ServiceCall) -> ServiceResponse:
     return result
 
 
-async def _async_reset_detection(call: ServiceCall) -> None:
+def _monitor_for(call: ServiceCall) -> DetectionMonitor:
     entry = _entry_for_device(call.hass, call.data[ATTR_DEVICE_ID])
     if (monitor := entry.runtime_data.monitor) is None:
         raise ServiceValidationError(
@@ -143,7 +145,21 @@ async def _async_reset_detection(call: ServiceCall) -> None:
             translation_key="detection_off",
             translation_placeholders={"printer": entry.title},
         )
-    monitor.async_reset()
+    return monitor
+
+
+async def _async_reset_detection(call: ServiceCall) -> None:
+    _monitor_for(call).async_reset()
+
+
+async def _async_false_alarm(call: ServiceCall) -> None:
+    monitor = _monitor_for(call)
+    if not monitor.async_false_alarm():
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="no_alarm",
+            translation_placeholders={"printer": monitor.entry.title},
+        )
 
 
 @callback
@@ -158,4 +174,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
     )
     hass.services.async_register(
         DOMAIN, SERVICE_RESET_DETECTION, _async_reset_detection, schema=RESET_SCHEMA
+    )
+    hass.services.async_register(
+        DOMAIN, SERVICE_FALSE_ALARM, _async_false_alarm, schema=RESET_SCHEMA
     )

@@ -302,3 +302,52 @@ async def test_extra_actions_run_with_the_verdict(
 
     assert [call.data["flash"] for call in lights] == ["long"]
     assert "image" not in notifications[0].data["data"]
+
+
+async def _detect_reason(
+    hass: HomeAssistant, printer: FakePrinter, reason: str
+) -> None:
+    hass.bus.async_fire(
+        EVENT_DETECTION,
+        {
+            "entry_id": "entry",
+            "device_id": printer.device_id,
+            "level": "failure",
+            "verdict": {"failure_score": 87.4, "kind": "spaghetti", "reason": reason},
+            "action": "notified",
+            "image_entity_id": printer["flagged_frame"],
+        },
+    )
+    await hass.async_block_till_done()
+
+
+async def test_reason_is_escaped_where_markdown_renders_it(
+    hass: HomeAssistant, printer: FakePrinter
+) -> None:
+    calls = async_mock_service(hass, "notify", "persistent_notification")
+    await _create(hass, printer, notify_action="notify.persistent_notification")
+
+    await _detect_reason(hass, printer, "[click](http://evil) **now**")
+
+    assert (
+        calls[0]
+        .data["message"]
+        .startswith("\\[click\\](http://evil) \\*\\*now\\*\\* (score 87/100).")
+    )
+
+
+@pytest.mark.parametrize(
+    ("reason", "shown"), [("0", "0"), ("r" * 5_000, "r" * 255)], ids=["zero", "long"]
+)
+async def test_reason_is_plain_bounded_text_in_a_mobile_notification(
+    hass: HomeAssistant,
+    printer: FakePrinter,
+    notifications: list[ServiceCall],
+    reason: str,
+    shown: str,
+) -> None:
+    await _create(hass, printer)
+
+    await _detect_reason(hass, printer, reason)
+
+    assert notifications[0].data["message"].startswith(f"{shown} (score 87/100).")

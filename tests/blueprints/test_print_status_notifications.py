@@ -313,3 +313,57 @@ async def test_without_a_camera_the_notification_has_no_image(
 
     assert notifications[0].data["message"] == "No file name (0 %)."
     assert "image" not in notifications[0].data["data"]
+
+
+@pytest.mark.parametrize(
+    ("file_name", "message"),
+    [
+        ("0", "0 (0 %)."),
+        ("1e5", "1e5 (0 %)."),
+        ("[1, 2]", "[1, 2] (0 %)."),
+        ("**bold** [x](http://evil)", "**bold** [x](http://evil) (0 %)."),
+        ("", "No file name (0 %)."),
+        (None, "No file name (0 %)."),
+    ],
+)
+async def test_file_name_is_shown_as_the_text_it_is(
+    hass: HomeAssistant,
+    printer: FakePrinter,
+    job: JobEvents,
+    notifications: list[ServiceCall],
+    file_name: str | None,
+    message: str,
+) -> None:
+    """A file named 0 is no "No file name"; a mobile notification is plain text."""
+    await _create(hass, printer)
+
+    await job.fire("started", file_name=file_name)
+
+    assert notifications[0].data["message"] == message
+
+
+async def test_file_name_is_escaped_where_markdown_renders_it(
+    hass: HomeAssistant, printer: FakePrinter, job: JobEvents
+) -> None:
+    """notify.persistent_notification renders Markdown: links and emphasis escaped."""
+    calls = async_mock_service(hass, "notify", "persistent_notification")
+    await _create(hass, printer, notify_action="notify.persistent_notification")
+
+    await job.fire("started", file_name="# **bold** [x](http://evil) <b>_")
+
+    assert calls[0].data["message"] == (
+        "\\# \\*\\*bold\\*\\* \\[x\\](http://evil) \\<b\\>\\_ (0 %)."
+    )
+
+
+async def test_long_file_name_is_cut(
+    hass: HomeAssistant,
+    printer: FakePrinter,
+    job: JobEvents,
+    notifications: list[ServiceCall],
+) -> None:
+    await _create(hass, printer)
+
+    await job.fire("started", file_name="n" * 5_000)
+
+    assert notifications[0].data["message"] == "n" * 255 + " (0 %)."

@@ -297,6 +297,22 @@ async def test_json_text_answers_are_read(
         {"failure_score": 90, "print_quality": 2, "kind": "blob"},
         {"failure_score": 90, "print_quality": 2.5, "kind": "blob", "reason": "x"},
         {"failure_score": 90, "print_quality": 2, "kind": "explosion", "reason": "x"},
+        # hostile: nested 200,000 deep, NaN, an integer too large for a float
+        pytest.param("[" * 200_000 + "]" * 200_000, id="deep"),
+        pytest.param(
+            '{"failure_score": NaN, "print_quality": 2, "kind": "blob", "reason": "x"}',
+            id="nan",
+        ),
+        pytest.param(
+            {
+                "failure_score": 10**400,
+                "print_quality": 2,
+                "kind": "blob",
+                "reason": "x",
+            },
+            id="huge_int",
+        ),
+        pytest.param("   ", id="blank"),
     ],
 )
 async def test_bad_data_is_a_bad_response(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 import io
+from unittest.mock import patch
 
 from PIL import Image
 import pytest
@@ -337,3 +338,52 @@ def test_the_placeholder_settings_would_miss_the_target() -> None:
         "gpt-4.1-nano", "low", 3, (768, 432), 20, 300, 40
     )
     assert placeholder > 5 * COST_TARGET_PER_PRINT_HOUR
+
+
+def _huge_png(width: int, height: int) -> bytes:
+    """A valid 1-bit PNG of `width` x `height` (all black), built in ~100 KB."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    row = b"\x00" + b"\x00" * ((width + 7) // 8)
+    packer = zlib.compressobj(9)
+    idat = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", idat)
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+def test_prepare_frame_refuses_a_huge_image_before_decoding_it() -> None:
+    """A 12000x12000 PNG thumbnail once cost 826 MiB: refused from its header."""
+    png = _huge_png(12000, 12000)
+    assert len(png) < 1024 * 1024
+
+    with (
+        patch.object(Image.Image, "load", side_effect=AssertionError("decoded")),
+        pytest.raises(ValueError, match="12000x12000 pixels is larger than"),
+    ):
+        prepare_frame(png, datetime.now(UTC))
+
+
+def test_prepare_frame_still_takes_a_4k_frame() -> None:
+    frame = prepare_frame(render_frame(Scene(0, "none"), 3840, 2160), datetime.now(UTC))
+
+    assert (frame.width, frame.height) == (768, 432)
+
+
+def test_prepare_frame_refuses_more_bytes_than_a_snapshot() -> None:
+    with pytest.raises(ValueError, match="larger than 20 MiB"):
+        prepare_frame(b"\xff\xd8" + b"\x00" * (20 * 1024 * 1024), datetime.now(UTC))

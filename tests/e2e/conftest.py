@@ -1,7 +1,8 @@
 """Fixtures for the end-to-end tests: a real `hass`, the simulators, and a browser.
 
 These tests do not use pytest-homeassistant-custom-component's `hass` fixture. They
-start `.venv/bin/hass` as a separate process on a free loopback port, with a fresh
+start `.venv/bin/hass` (or `$PRINT_SENTINEL_E2E_PYTHON`'s venv's, with pip when
+`$PRINT_SENTINEL_E2E_PIP=1`: see `harness.hass_command`) as a separate process on a free loopback port, with a fresh
 configuration directory under the output directory (default `out/e2e/`, or
 `$PRINT_SENTINEL_E2E_OUT`), onboard it over HTTP as the frontend does, and drive it
 over REST and websocket. Every process is stopped at the end of the module, and the
@@ -20,6 +21,7 @@ from importlib.util import find_spec
 import os
 from pathlib import Path
 import shutil
+import subprocess
 import sys
 
 import aiohttp
@@ -36,8 +38,10 @@ from .harness import (
     ProcessGroup,
     Simulator,
     free_port,
+    hass_python,
     http_json,
     onboard,
+    pip_enabled,
     start_home_assistant,
     wait_until,
     wait_until_running,
@@ -157,20 +161,36 @@ def _wait_for_simulator(sim: Simulator, path: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def home_assistant(processes: ProcessGroup, output_dir: Path) -> HomeAssistantInstance:
+def home_assistant(
+    processes: ProcessGroup, output_dir: Path
+) -> Iterator[HomeAssistantInstance]:
     """Start Home Assistant, onboard it, and wait until it runs."""
     allow_sockets()
-    missing = [
-        name
-        for name in ("hass_frontend", "pymicro_vad", "turbojpeg")
-        if find_spec(name) is None
-    ]
+    needed = ("hass_frontend", "pymicro_vad", "turbojpeg")
+    if hass_python() == Path(sys.executable):
+        missing = [name for name in needed if find_spec(name) is None]
+    else:  # another venv's Home Assistant (scripts/test-newest-ha)
+        probe = "import sys, importlib.util as u; print(*[n for n in sys.argv[1:] if u.find_spec(n) is None])"
+        answer = subprocess.run(
+            [str(hass_python()), "-c", probe, *needed],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        missing = answer.stdout.split()
     assert not missing, f"{missing} not installed: run scripts/setup-e2e first"
     config_dir = output_dir / "config"
     url, managed = start_home_assistant(processes, config_dir, output_dir)
     hass = onboard(url, managed, config_dir)
     wait_until_running(hass)
-    return hass
+    yield hass
+    if pip_enabled():
+        # Home Assistant checked (and would have installed) our manifest's
+        # requirements under its own package constraints, and accepted them.
+        log = hass.log_text()
+        assert "--skip-pip" not in managed.process.args
+        assert "Requirements for print_sentinel not found" not in log, log[-4000:]
+        assert "Unable to install package" not in log, log[-4000:]
 
 
 @pytest.fixture

@@ -32,6 +32,50 @@ VENV_BIN = Path(sys.executable).parent
 LOOPBACK = "127.0.0.1"
 
 
+def hass_python() -> Path:
+    """Return the interpreter whose venv's `hass` runs (tests and simulators use ours).
+
+    `$PRINT_SENTINEL_E2E_PYTHON` points at another venv's python (scripts/test-newest-ha:
+    the newest Home Assistant on PyPI); by default it is the one running the tests.
+    """
+    return Path(os.environ.get("PRINT_SENTINEL_E2E_PYTHON") or sys.executable)
+
+
+def hass_version() -> str:
+    """Return the version of the Home Assistant `hass_command` starts."""
+    return subprocess.run(
+        [
+            str(hass_python()),
+            "-c",
+            "import homeassistant.const as c; print(c.__version__)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+def pip_enabled() -> bool:
+    """Return whether `hass` installs requirements itself (`$PRINT_SENTINEL_E2E_PIP=1`).
+
+    By default it starts with --skip-pip (everything is in .venv already). With pip,
+    Home Assistant checks every integration's requirements, ours included, and installs
+    what is missing under its package constraints, as on a user's machine; packages in
+    `$PRINT_SENTINEL_E2E_SKIP_PIP_PACKAGES` (comma-separated) are left to the venv.
+    """
+    return os.environ.get("PRINT_SENTINEL_E2E_PIP") == "1"
+
+
+def hass_command(config_dir: Path) -> list[str]:
+    """Return the `hass` command line for the chosen venv and pip mode."""
+    argv = [str(hass_python().parent / "hass"), "--config", str(config_dir)]
+    if not pip_enabled():
+        argv.append("--skip-pip")
+    elif skip := os.environ.get("PRINT_SENTINEL_E2E_SKIP_PIP_PACKAGES"):
+        argv += ["--skip-pip-packages", skip]
+    return [*argv, "--log-no-color"]
+
+
 def free_port() -> int:
     """Return a TCP port on loopback that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -343,6 +387,8 @@ logger:
   logs:
     custom_components.print_sentinel: debug
     homeassistant.bootstrap: info
+    homeassistant.requirements: info
+    homeassistant.util.package: info
 """
     )
     storage = config_dir / ".storage"
@@ -396,20 +442,12 @@ logger:
 def start_home_assistant(
     group: ProcessGroup, config_dir: Path, log_dir: Path
 ) -> tuple[str, ManagedProcess]:
-    """Start `hass` without pip and wait until its HTTP API answers."""
+    """Start `hass` (see `hass_command`) and wait until its HTTP API answers."""
     port = free_port()
     write_configuration(config_dir, port)
     url = f"http://{LOOPBACK}:{port}"
     process = group.start(
-        "home-assistant",
-        [
-            str(VENV_BIN / "hass"),
-            "--config",
-            str(config_dir),
-            "--skip-pip",
-            "--log-no-color",
-        ],
-        log_dir / "home-assistant.log",
+        "home-assistant", hass_command(config_dir), log_dir / "home-assistant.log"
     )
 
     def answering() -> bool:
@@ -420,7 +458,9 @@ def start_home_assistant(
         return http_json("GET", f"{url}/api/onboarding", timeout=5) is not None
 
     try:
-        wait_until(answering, timeout=180, what="Home Assistant's /api/onboarding")
+        # with pip, a first start may install a default integration's requirements
+        timeout = 600 if pip_enabled() else 180
+        wait_until(answering, timeout=timeout, what="Home Assistant's /api/onboarding")
     except (TimeoutError, RuntimeError) as err:
         raise RuntimeError(f"{err}\n--- hass output ---\n{process.log_tail()}") from err
     return url, process

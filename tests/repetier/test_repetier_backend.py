@@ -280,11 +280,21 @@ async def test_poll_reads_the_active_extruder(
 
 
 async def test_capabilities_declare_what_repetier_reports(
-    sim: RepetierSimulator, backend: RepetierBackend
+    sim: RepetierSimulator, backend: RepetierBackend, session: aiohttp.ClientSession
 ) -> None:
     await backend.async_get_identity()
 
-    assert backend.capabilities == {Capability.LAYER, Capability.FAN_SPEED}
+    # the camera: webcam 0 is the default choice
+    assert backend.capabilities == {
+        Capability.LAYER,
+        Capability.FAN_SPEED,
+        Capability.CAMERA,
+    }
+    without_camera = RepetierBackend(
+        session, HOST, sim.port, API_KEY, SLUG, webcam=None
+    )
+    await without_camera.async_get_identity()
+    assert Capability.CAMERA not in without_camera.capabilities
     # no material, no fan RPM, no attention state to continue from
     assert Capability.MATERIAL not in backend.capabilities
     assert Capability.FAN_RPM not in backend.capabilities

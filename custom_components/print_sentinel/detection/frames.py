@@ -18,6 +18,11 @@ from PIL import Image, ImageOps
 from .verdict import Frame
 
 DEFAULT_BUFFER_SIZE: Final = 3
+MAX_FRAME_BYTES: Final = 20 * 1024 * 1024
+"""No camera snapshot is larger (the snapshot URL path stops at the same 20 MB)."""
+MAX_FRAME_PIXELS: Final = 7680 * 4320
+"""8K: more than any printer camera gives. Checked before decoding, so a huge image
+(a 12000x12000 PNG thumbnail would take ~830 MiB) is refused without the memory."""
 
 
 def prepare_frame(
@@ -28,7 +33,9 @@ def prepare_frame(
     The image is turned upright from its EXIF orientation, shrunk so its long side
     is at most `long_side` (never enlarged), and re-encoded as a baseline JPEG at
     `quality` without metadata. Any format Pillow reads is accepted as input.
-    Raises ValueError for bytes that are not a decodable image.
+    Raises ValueError for bytes that are not a decodable image, are larger than
+    MAX_FRAME_BYTES or show more than MAX_FRAME_PIXELS (read from the header,
+    before anything is decoded).
     """
     if long_side < 1:
         raise ValueError("long_side must be positive")
@@ -36,9 +43,15 @@ def prepare_frame(
         raise ValueError("quality must be within 1-95")
     if not jpeg:
         raise ValueError("empty image")
+    if len(jpeg) > MAX_FRAME_BYTES:
+        raise ValueError(f"image larger than {MAX_FRAME_BYTES // (1024 * 1024)} MiB")
     try:
         with Image.open(io.BytesIO(jpeg)) as img:
             width, height = img.size
+            if width * height > MAX_FRAME_PIXELS:
+                raise ValueError(  # noqa: TRY301 - reported like any bad image
+                    f"image of {width}x{height} pixels is larger than a camera's"
+                )
             if img.format == "JPEG" and max(width, height) > long_side:
                 # Let libjpeg decode at 1/2, 1/4 or 1/8 scale: much faster on a Pi.
                 # The long side keeps its length whatever the orientation.
@@ -47,7 +60,9 @@ def prepare_frame(
             img.load()
             oriented = ImageOps.exif_transpose(img)
             rgb = oriented.convert("RGB")
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
+    except ValueError:
+        raise
+    except (OSError, SyntaxError, Image.DecompressionBombError) as err:
         raise ValueError("not a decodable image") from err
     if max(rgb.size) > long_side:
         rgb.thumbnail((long_side, long_side), Image.Resampling.LANCZOS)

@@ -5,38 +5,41 @@ While the printer prints, it takes a frame from the camera every check interval
 decision policy, and acts once when the policy decides: a warning notifies, a
 failure notifies, pauses or cancels — never on an error or an unclear answer,
 because errors never reach the policy as verdicts.
+
+The parts: `state` (what is kept), `scheduler` (check timing), `actions`
+(pause/stop, notifications), `usage` (calls and cost), `on_demand` (frames, the
+check on demand), `timeline` (the print's verdicts, for diagnostics) and
+`baseline` (what the printer's camera normally scores, kept across prints and
+restarts). This module follows the
+printer through a print's life and keeps what was decided in one `PrintRun`,
+replaced whole on a new print, a resume and a reset.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 import logging
 from typing import Any
 
-from homeassistant.components import persistent_notification
-from homeassistant.components.camera import async_get_image
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_call_later, async_track_time_change
 from homeassistant.util import dt as dt_util
 
-from ..const import (
-    ACTION_CANCEL,
-    ACTION_NONE,
-    ACTION_NOTIFY,
-    ACTION_PAUSE,
-    DEFAULT_LONG_SIDE,
-    DETECTOR_LONG_SIDE,
-    DOMAIN,
-    EVENT_DETECTION,
-)
+from ..const import ACTION_NONE, ACTION_NOTIFY, DOMAIN
 from ..coordinator import PrinterCoordinator, PrintSentinelConfigEntry
-from ..printers.base import PrinterError, PrinterSnapshot, PrinterState
-from .frames import FrameBuffer, prepare_frame
+from ..printers.base import ACTIVE_STATES, PrinterSnapshot, PrinterState
+from ..records import async_record_check
+from .actions import RESULT_NOTIFIED, RESULT_PAUSED, Actions, DetectionEvent
+from .baseline import BaselineStore
+from .frames import FrameBuffer
+from .on_demand import async_check_now, async_take_frame, check_result, frame_long_side
 from .policy import Decision, NoVerdict, Policy, PolicyState, policy_state_as_dict
+from .scheduler import CheckScheduler, next_check_delay
+from .state import DetectionSettings, MonitorState, PrintRecord, PrintRun
+from .timeline import Timeline
 from .verdict import (
     Detector,
     DetectorAuthError,
@@ -47,66 +50,19 @@ from .verdict import (
     Verdict,
 )
 
+__all__ = [
+    "DetectionEvent",
+    "DetectionMonitor",
+    "DetectionSettings",
+    "MonitorState",
+    "PrintRecord",
+    "PrintRun",
+]
+
 _LOGGER = logging.getLogger(__name__)
 
-MIN_CHECK_INTERVAL = 10.0
-SUSPECT_SCORE = 40.0
-"""A verdict at or above this score makes the next check come sooner."""
-
-
-@dataclass(kw_only=True)
-class DetectionSettings:
-    """What the options say about detection."""
-
-    camera_entity_id: str
-    check_interval: float
-    frame_count: int
-    failure_action: str
-    warning_action: str
-
-
-@dataclass
-class UsageCounter:
-    """Detector calls, tokens and cost, for one print and for today."""
-
-    calls: int = 0
-    tokens: int = 0
-    cost_usd: float = 0.0
-
-    def add(self, verdict: Verdict) -> None:
-        """Count one verdict's usage."""
-        usage = verdict.usage
-        self.calls += usage.calls
-        self.tokens += usage.input_tokens + usage.output_tokens
-        self.cost_usd += usage.cost_usd
-
-
-@dataclass(kw_only=True)
-class DetectionEvent:
-    """A warning or failure decision and what was done about it."""
-
-    level: str
-    verdict: Verdict
-    action: str
-    at: datetime
-
-
-@dataclass(kw_only=True)
-class MonitorState:
-    """What the detection entities show."""
-
-    enabled: bool = True
-    """Turned off by the user for the current print (the switch)."""
-    decision: Decision = Decision.OK
-    last_verdict: Verdict | None = None
-    last_check: datetime | None = None
-    last_error: str | None = None
-    last_frame: Frame | None = None
-    flagged_frame: Frame | None = None
-    last_event: DetectionEvent | None = None
-    usage_print: UsageCounter = field(default_factory=UsageCounter)
-    usage_today: UsageCounter = field(default_factory=UsageCounter)
-    usage_day: date | None = None
+FALSE_ALARM_WINDOW = timedelta(hours=1)
+"""After the print moved on, a warning or failure can be marked false this long."""
 
 
 class DetectionMonitor:
@@ -130,55 +86,50 @@ class DetectionMonitor:
         self.settings = settings
         self.state = MonitorState()
         self.policy_state: PolicyState = policy.initial_state()
+        self.baselines = BaselineStore(hass, entry.entry_id)
+        self.actions = Actions(hass, entry, coordinator)
+        self.scheduler = CheckScheduler(hass, self._check_due)
         self._buffer = FrameBuffer(max(settings.frame_count, 1))
         self._listeners: list[CALLBACK_TYPE] = []
         self._event_listeners: list[Callable[[DetectionEvent], None]] = []
-        self._unsub_coordinator: CALLBACK_TYPE | None = None
-        self._unsub_midnight: CALLBACK_TYPE | None = None
-        self._unsub_check: CALLBACK_TYPE | None = None
-        self._job_id: object = None
+        self._unsubs: list[CALLBACK_TYPE] = []
+        self._run = PrintRun(generation=0)
+        self._print = PrintRecord()
         self._last_state: PrinterState | None = None
-        self._acted = False
-        self._warned = False
         self._stopped_by_auth = False
         self._failing = False
-        self._checking = False
-        self._generation = 0
-        """Bumped whenever what a running check saw stops being current: a new
-        print, a resume, a reset, the switch. A verdict from an older generation
-        is dropped, never acted on."""
-        self._long_side = DETECTOR_LONG_SIDE.get(detector.name, DEFAULT_LONG_SIDE)
+        self._unsub_false_alarm_window: CALLBACK_TYPE | None = None
 
     # --- lifecycle --------------------------------------------------------
+
+    async def async_load(self) -> None:
+        """Read the printer's baseline (before `async_start`)."""
+        await self.baselines.async_load()
 
     @callback
     def async_start(self) -> CALLBACK_TYPE:
         """Follow the coordinator; returns the function that stops everything."""
-        self._unsub_coordinator = self.coordinator.async_add_listener(
-            self._handle_printer_update
-        )
-        self._unsub_midnight = async_track_time_change(
-            self.hass, self._new_day, hour=0, minute=0, second=0
-        )
+        self._unsubs = [
+            self.coordinator.async_add_listener(self._handle_printer_update),
+            async_track_time_change(
+                self.hass, self._new_day, hour=0, minute=0, second=0
+            ),
+        ]
         self._handle_printer_update()
         return self.async_stop
 
     @callback
     def async_stop(self) -> None:
         """Stop checking."""
-        if self._unsub_coordinator:
-            self._unsub_coordinator()
-            self._unsub_coordinator = None
-        if self._unsub_midnight:
-            self._unsub_midnight()
-            self._unsub_midnight = None
-        self._cancel_check()
+        while self._unsubs:
+            self._unsubs.pop()()
+        self.scheduler.cancel()
+        self._cancel_false_alarm_window()
 
     @callback
     def _new_day(self, _now: datetime) -> None:
         """Start today's usage at zero, even on a day without checks."""
-        self.state.usage_today = UsageCounter()
-        self.state.usage_day = dt_util.now().date()
+        self.state.usage.new_day(dt_util.now().date())
         self._notify()
 
     @callback
@@ -214,106 +165,128 @@ class DetectionMonitor:
     def _now(self) -> float:
         return self.hass.loop.time()
 
+    @property
+    def long_side(self) -> int:
+        """The long side (pixels) of the frames the detector gets."""
+        return frame_long_side(self.detector.name, self.entry.options)
+
     @callback
     def _handle_printer_update(self) -> None:
         if not self.coordinator.last_update_success or self.coordinator.data is None:
-            self._cancel_check()
+            self.scheduler.cancel()
             return
         snapshot: PrinterSnapshot = self.coordinator.data
         job_id = snapshot.job.id if snapshot.job else None
         previous = self._last_state
         self._last_state = snapshot.state
-        if snapshot.has_job and job_id != self._job_id and job_id is not None:
-            self._job_id = job_id
-            self._start_print(str(job_id))
+        if snapshot.has_job and job_id != self._print.job_id and job_id is not None:
+            self._start_print(job_id)
         elif (
             previous is PrinterState.PAUSED and snapshot.state is PrinterState.PRINTING
         ):
-            self.policy_state = self.policy.on_resume(self.policy_state, self._now)
-            self._generation += 1
-            self._acted = False
-            self._warned = False
-            self.state.decision = self.policy_state.decision
-            self._notify()
+            self._resumed()
+        elif previous in ACTIVE_STATES and not snapshot.has_job:
+            self._print_ended(snapshot.state)
         if snapshot.state is PrinterState.PRINTING and self._can_check:
-            if self._unsub_check is None and not self._checking:
-                self._schedule_check(self.settings.check_interval)
+            if self.scheduler.idle:
+                self.scheduler.schedule(self.settings.check_interval)
         else:
-            self._cancel_check()
+            self.scheduler.cancel()
 
     @property
     def _can_check(self) -> bool:
         return self.state.enabled and not self._stopped_by_auth
 
     @callback
-    def _start_print(self, print_id: str) -> None:
-        self.policy_state = self.policy.on_new_print(self._now, self.policy_state)
-        self._generation += 1
-        self._buffer.clear()
-        self._acted = False
-        self._warned = False
-        self.state.enabled = True
-        self.state.decision = Decision.OK
-        self.state.last_verdict = None
-        self.state.usage_print = UsageCounter()
-        self.hass.async_create_task(
-            self.detector.async_start_print(print_id), eager_start=True
-        )
+    def _new_run(self, policy_state: PolicyState) -> None:
+        """The one reset of what was decided: a new print, a resume, a reset."""
+        self.policy_state = policy_state
+        self._run = PrintRun(generation=self._run.generation + 1)
+        self.state.decision = policy_state.decision
         self._notify()
 
     @callback
-    def _schedule_check(self, delay: float) -> None:
-        self._cancel_check()
-        self._unsub_check = async_call_later(
-            self.hass, max(delay, MIN_CHECK_INTERVAL), self._check_due
+    def _start_print(self, job_id: object) -> None:
+        # a job we paused before a restart is still paused by us
+        ours = self.baselines.paused_job == str(job_id)
+        if not ours:
+            self.baselines.set_paused_job(None)
+        self._print = PrintRecord(job_id=job_id, paused_by_us=ours)
+        self._buffer.clear()
+        self.state.enabled = True
+        self.state.last_verdict = None
+        self.state.usage.new_print()
+        self.hass.async_create_task(
+            self.detector.async_start_print(str(job_id)), eager_start=True
+        )
+        self._new_run(
+            self.policy.on_new_print(
+                self._now, self.policy_state, self.baselines.baseline
+            )
+        )
+        if ours and self.coordinator.data.state is PrinterState.PAUSED:
+            self._run = replace(self._run, own_pause=True)
+
+    @callback
+    def _resumed(self) -> None:
+        own_pause = self._run.own_pause
+        self.baselines.set_paused_job(None)
+        self._new_run(
+            self.policy.on_resume(self.policy_state, self._now, own_pause=own_pause)
         )
 
     @callback
-    def _cancel_check(self) -> None:
-        if self._unsub_check is not None:
-            self._unsub_check()
-            self._unsub_check = None
+    def _print_ended(self, state: PrinterState) -> None:
+        """A print finished, was stopped or failed: learn from a good one."""
+        if (
+            state is PrinterState.FINISHED
+            and not self._print.paused_by_us
+            and self.policy_state.decision is not Decision.FAILURE
+            and self.policy_state.checks > 0
+        ):
+            self.baselines.set_baseline(
+                self.policy.learn(self.baselines.baseline, self.policy_state)
+            )
+        if self.state.decision is Decision.WARNING:
+            # a warning is about a print that runs; once it ended it is stale
+            self.state.decision = Decision.OK
+        self._notify()
+
+    # --- a check ----------------------------------------------------------
 
     @callback
-    def _check_due(self, _now: datetime) -> None:
-        self._unsub_check = None
+    def _check_due(self) -> None:
         self.entry.async_create_background_task(
             self.hass, self._async_scheduled_check(), f"{DOMAIN} detection check"
         )
 
     async def _async_scheduled_check(self) -> None:
         delay = self.settings.check_interval
-        self._checking = True
+        self.scheduler.running = True
         try:
             delay = await self._async_check_and_decide()
         finally:
-            self._checking = False
+            self.scheduler.running = False
         snapshot = self.coordinator.data
         if (
             snapshot is not None
             and snapshot.state is PrinterState.PRINTING
             and self._can_check
-            and self._unsub_check is None
+            and not self.scheduler.pending
         ):
-            self._schedule_check(delay)
-
-    # --- a check ----------------------------------------------------------
-
-    async def _async_frame(self, camera_entity_id: str) -> Frame:
-        """Take one frame from the camera, downscaled in the executor."""
-        image = await async_get_image(self.hass, camera_entity_id)
-        return await self.hass.async_add_executor_job(
-            prepare_frame, image.content, dt_util.utcnow(), self._long_side
-        )
+            self.scheduler.schedule(delay)
 
     async def _async_check_and_decide(self) -> float:
         """Run one scheduled check; return the seconds until the next one."""
         interval = self.settings.check_interval
-        generation = self._generation
+        generation = self._run.generation
         try:
-            frame = await self._async_frame(self.settings.camera_entity_id)
+            frame = await async_take_frame(
+                self.hass, self.settings.camera_entity_id, self.long_side
+            )
         except (HomeAssistantError, ValueError) as err:
             self._outage(f"camera: {err}")
+            self._record_check({"error": f"camera: {err}"})
             return interval
         self._buffer.append(frame)
         self.state.last_frame = frame
@@ -336,8 +309,12 @@ class DetectionMonitor:
             return err.retry_after or interval
         except DetectorError as err:
             self._outage(str(err))
+            self._record_check({"error": str(err)})
             if self._still_current(generation):
-                self._step(NoVerdict.from_error(err))
+                decision = self._step(NoVerdict.from_error(err))
+                self._print.timeline.error(
+                    dt_util.utcnow(), type(err).__name__, decision.value
+                )
             return max(interval, err.retry_after or 0)
         self._recovered()
         self._record(verdict)
@@ -351,19 +328,27 @@ class DetectionMonitor:
             self._notify()
             return interval
         decision = self._step(verdict)
+        self._print.timeline.verdict(dt_util.utcnow(), verdict, decision.value)
+        self._record_check(
+            {
+                "score": verdict.failure_score,
+                "kind": verdict.kind.value,
+                "reason": verdict.reason,
+                "decision": decision.value,
+            }
+        )
         await self._async_act(decision, verdict, frame)
-        next_check = interval
-        if decision is Decision.WARNING or verdict.failure_score >= SUSPECT_SCORE:
-            next_check = max(MIN_CHECK_INTERVAL, interval / 2)
-        if verdict.next_check_after:
-            next_check = max(next_check, verdict.next_check_after)
-        return next_check
+        return next_check_delay(interval, decision, verdict)
+
+    def _record_check(self, check: dict[str, Any]) -> None:
+        """Note a check in the print's record (records/; nothing without one)."""
+        async_record_check(self.hass, self.entry.entry_id, check)
 
     def _still_current(self, generation: int) -> bool:
         """Whether the print a check started on is still printing, unchanged."""
         snapshot = self.coordinator.data
         return (
-            generation == self._generation
+            generation == self._run.generation
             and self._can_check
             and self.coordinator.last_update_success
             and snapshot is not None
@@ -371,12 +356,7 @@ class DetectionMonitor:
         )
 
     def _record(self, verdict: Verdict) -> None:
-        today = dt_util.now().date()
-        if self.state.usage_day != today:
-            self.state.usage_today = UsageCounter()
-            self.state.usage_day = today
-        self.state.usage_print.add(verdict)
-        self.state.usage_today.add(verdict)
+        self.state.usage.add(verdict, dt_util.now().date())
         self.state.last_verdict = verdict
         self.state.last_check = dt_util.utcnow()
         self.state.last_error = None
@@ -407,7 +387,7 @@ class DetectionMonitor:
 
     def _stop_for_auth(self, err: DetectorAuthError) -> None:
         self._stopped_by_auth = True
-        self._cancel_check()
+        self.scheduler.cancel()
         self.state.last_error = err.error_type
         _LOGGER.error(
             "The %s detector refused the API key for %s (%s); failure detection is "
@@ -416,19 +396,7 @@ class DetectionMonitor:
             self.entry.title,
             err.error_type,
         )
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            f"detector_auth_{self.entry.entry_id}",
-            is_fixable=False,
-            severity=ir.IssueSeverity.ERROR,
-            translation_key="detector_auth_failed",
-            translation_placeholders={
-                "printer": self.entry.title,
-                "detector": self.detector.name,
-                "reason": err.error_type,
-            },
-        )
+        self.actions.raise_auth_issue(self.detector.name, err.error_type)
         self._notify()
 
     # --- acting -----------------------------------------------------------
@@ -436,111 +404,119 @@ class DetectionMonitor:
     async def _async_act(
         self, decision: Decision, verdict: Verdict, frame: Frame
     ) -> None:
-        if decision is Decision.FAILURE and not self._acted:
-            self._acted = True
+        run = self._run
+        if decision is Decision.FAILURE and not run.acted:
+            self._run = replace(run, acted=True)
             self.state.flagged_frame = frame
-            action = await self._async_failure_action(verdict)
+            action = await self.actions.async_failure(
+                self.settings.failure_action, verdict
+            )
+            if action == RESULT_PAUSED:
+                self._run = replace(self._run, own_pause=True)
+                self._print.paused_by_us = True
+                self.baselines.set_paused_job(str(self._print.job_id))
             self._emit("failure", verdict, action)
-        elif decision is Decision.WARNING and not self._warned and not self._acted:
-            self._warned = True
+        elif decision is Decision.WARNING and not run.warned and not run.acted:
+            self._run = replace(run, warned=True)
             self.state.flagged_frame = frame
             action = ACTION_NONE
             if self.settings.warning_action == ACTION_NOTIFY:
-                self._persistent_notification("warning", verdict)
-                action = "notified"
+                await self.actions.async_notify("warning", verdict, RESULT_NOTIFIED)
+                action = RESULT_NOTIFIED
             self._emit("warning", verdict, action)
-        elif decision is Decision.OK:
-            self._warned = False
-
-    async def _async_failure_action(self, verdict: Verdict) -> str:
-        action = self.settings.failure_action
-        backend = self.coordinator.backend
-        try:
-            if action == ACTION_PAUSE:
-                await backend.async_pause()
-                result = "paused"
-            elif action == ACTION_CANCEL:
-                await backend.async_cancel()
-                result = "cancelled"
-            else:
-                result = "notified"
-        except PrinterError as err:
-            _LOGGER.error(
-                "Print Sentinel saw a failure on %s but could not %s the print: %s",
-                self.entry.title,
-                action,
-                err,
-            )
-            result = f"{action}_failed"
-        self._persistent_notification("failure", verdict, result)
-        await self.coordinator.async_request_refresh()
-        return result
-
-    def _persistent_notification(
-        self, level: str, verdict: Verdict, action: str = ACTION_NOTIFY
-    ) -> None:
-        what = {
-            "paused": "Print Sentinel paused the print.",
-            "cancelled": "Print Sentinel stopped the print.",
-            "notified": "Check the print.",
-        }.get(action, f"Print Sentinel could not act ({action}); check the print.")
-        persistent_notification.async_create(
-            self.hass,
-            f"{verdict.kind.value.replace('_', ' ').capitalize()} "
-            f"(score {verdict.failure_score:.0f}): {verdict.reason}\n\n{what}",
-            title=f"{self.entry.title}: possible print {level}",
-            notification_id=f"{DOMAIN}_{self.entry.entry_id}_detection",
-        )
+        elif decision is Decision.OK and run.warned:
+            self._run = replace(run, warned=False)
 
     def _emit(self, level: str, verdict: Verdict, action: str) -> None:
         event = DetectionEvent(
             level=level, verdict=verdict, action=action, at=dt_util.utcnow()
         )
         self.state.last_event = event
+        self._print.timeline.action(action)
         for listener in list(self._event_listeners):
             listener(event)
-        self.hass.bus.async_fire(
-            EVENT_DETECTION,
-            {
-                "entry_id": self.entry.entry_id,
-                "device_id": self.entry.runtime_data.extra.get("device_id"),
-                "level": level,
-                "verdict": verdict.as_dict(),
-                "action": action,
-                "image_entity_id": self.entry.runtime_data.extra.get(
-                    "flagged_frame_entity_id"
-                ),
-            },
+        self.actions.fire(event)
+        self._cancel_false_alarm_window()
+        self._unsub_false_alarm_window = async_call_later(
+            self.hass, FALSE_ALARM_WINDOW, self._false_alarm_window_over
         )
         self._notify()
 
-    # --- user controls and the service ------------------------------------
+    @callback
+    def _false_alarm_window_over(self, _now: datetime) -> None:
+        """The last decision is no longer recent: the false-alarm button says so."""
+        self._unsub_false_alarm_window = None
+        self._notify()
+
+    @callback
+    def _cancel_false_alarm_window(self) -> None:
+        if self._unsub_false_alarm_window is not None:
+            self._unsub_false_alarm_window()
+            self._unsub_false_alarm_window = None
+
+    # --- user controls and the services -----------------------------------
+
+    @property
+    def false_alarm_possible(self) -> bool:
+        """Whether there is a warning or failure (now or recently) to mark false."""
+        event = self.state.last_event
+        if event is None or event.false_alarm:
+            return False
+        return (
+            self.state.decision is not Decision.OK
+            or dt_util.utcnow() - event.at <= FALSE_ALARM_WINDOW
+        )
+
+    @callback
+    def async_false_alarm(self) -> bool:
+        """The user says the last warning or failure was wrong; False if none."""
+        if not self.false_alarm_possible or (event := self.state.last_event) is None:
+            return False
+        event.false_alarm = True
+        now = dt_util.utcnow()
+        around = self._print.timeline.false_alarm(now, event.level)
+        self.baselines.add_false_alarm(
+            {
+                "at": now.isoformat(),
+                "level": event.level,
+                "decided_at": event.at.isoformat(),
+                "action": event.action,
+                "detector": self.detector.name,
+                "policy": self.policy.name,
+                "verdicts": around,
+            }
+        )
+        self.actions.dismiss()
+        own_pause = self._run.own_pause
+        self._new_run(self.policy.on_false_alarm(self.policy_state, self._now))
+        # a pause we made stays ours: resuming it is still the user's word
+        self._run = replace(self._run, own_pause=own_pause)
+        return True
 
     @callback
     def async_set_enabled(self, enabled: bool) -> None:
         """The switch: turn detection off (or on again) for the current print."""
         self.state.enabled = enabled
-        self._generation += 1
+        self._run = replace(self._run, generation=self._run.generation + 1)
         if not enabled:
-            self._cancel_check()
+            self.scheduler.cancel()
         self._handle_printer_update()
         self._notify()
 
     @callback
     def async_reset(self) -> None:
         """Forget everything decided for this print and start clean."""
-        self.policy_state = self.policy.on_new_print(self._now, self.policy_state)
-        self._generation += 1
         self._buffer.clear()
-        self._acted = False
-        self._warned = False
         self._stopped_by_auth = False
-        self.state.decision = Decision.OK
         self.state.enabled = True
         self.state.last_error = None
-        ir.async_delete_issue(self.hass, DOMAIN, f"detector_auth_{self.entry.entry_id}")
+        self.actions.delete_auth_issue()
+        self._new_run(
+            self.policy.on_new_print(
+                self._now, self.policy_state, self.baselines.baseline
+            )
+        )
         self._handle_printer_update()
-        self._notify()
 
     async def async_vision_check(
         self,
@@ -551,23 +527,21 @@ class DetectionMonitor:
     ) -> dict[str, Any]:
         """Run a check now and return the verdict; does not pause or stop anything."""
         detector = detector or self.detector
-        frame = await self._async_frame(
-            camera_entity_id or self.settings.camera_entity_id
+        camera = camera_entity_id or self.settings.camera_entity_id
+        verdict, frame, frames = await async_check_now(
+            self.hass,
+            detector,
+            camera,
+            frame_long_side(detector.name, self.entry.options),
+            min(frame_count or self.settings.frame_count, detector.max_frames),
+            self._buffer.frames(),
         )
-        count = min(frame_count or self.settings.frame_count, detector.max_frames)
-        frames = (
-            [*self._buffer.frames()[-(count - 1) :], frame] if count > 1 else [frame]
-        )
-        verdict = await detector.async_analyze(frames)
         self._record(verdict)
         self.state.last_frame = frame
         self._notify()
-        return {
-            **verdict.as_dict(),
-            "frames": len(frames),
-            "decision": self.state.decision.value,
-            "camera_entity_id": camera_entity_id or self.settings.camera_entity_id,
-        }
+        return check_result(
+            verdict.as_dict(), frames, self.state.decision.value, camera
+        )
 
     def diagnostics(self) -> dict[str, Any]:
         """Return what the monitor knows, for diagnostics (nothing secret)."""
@@ -577,6 +551,7 @@ class DetectionMonitor:
             "camera_entity_id": self.settings.camera_entity_id,
             "check_interval": self.settings.check_interval,
             "frame_count": self.settings.frame_count,
+            "frame_long_side": self.long_side,
             "failure_action": self.settings.failure_action,
             "warning_action": self.settings.warning_action,
             "enabled": self.state.enabled,
@@ -589,22 +564,21 @@ class DetectionMonitor:
             "usage_today": vars(self.state.usage_today),
         }
 
+    def timeline_diagnostics(self) -> list[dict[str, Any]]:
+        """The last print's verdict timeline (bounded), oldest first."""
+        return self.print_timeline.as_list()
 
-async def async_check_once(
-    hass: HomeAssistant, camera_entity_id: str, detector: Detector
-) -> dict[str, Any]:
-    """Check one fresh frame with `detector` when no monitor runs (service override)."""
-    image = await async_get_image(hass, camera_entity_id)
-    frame = await hass.async_add_executor_job(
-        prepare_frame,
-        image.content,
-        dt_util.utcnow(),
-        DETECTOR_LONG_SIDE.get(detector.name, DEFAULT_LONG_SIDE),
-    )
-    verdict = await detector.async_analyze([frame])
-    return {
-        **verdict.as_dict(),
-        "frames": 1,
-        "decision": None,
-        "camera_entity_id": camera_entity_id,
-    }
+    @property
+    def print_timeline(self) -> Timeline:
+        """The current (or last) print's timeline."""
+        return self._print.timeline
+
+    def baseline_diagnostics(self) -> dict[str, Any]:
+        """The printer's learned baseline and the user's last false alarms."""
+        baseline = self.baselines.baseline
+        return {
+            "baseline": baseline.as_dict() if baseline else None,
+            "false_alarms": list(self.baselines.false_alarms),
+            "own_pause_resumes": self.policy_state.own_pause_resumes,
+            "false_alarms_this_print": self.policy_state.false_alarms,
+        }

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+import re
+from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
@@ -34,12 +35,13 @@ from ..const import (
     DETECTOR_NONE,
     DETECTOR_OPENAI,
     DETECTOR_PRINTWATCH,
+    DOMAIN,
     LOGGER,
 )
 from ..printers.base import PrinterSnapshot
 from .detectors.ai_task import AITaskDetector
 from .detectors.gadget import GadgetDetector
-from .detectors.openai_compat import OpenAIDetector
+from .detectors.openai_compat import OpenAIDetector, valid_base_url
 from .detectors.printwatch import PrintWatchDetector
 from .verdict import (
     Detector,
@@ -50,9 +52,36 @@ from .verdict import (
     DetectorUnavailable,
 )
 
+_API_KEY: Final = re.compile(r"[\x21-\x7e]{1,1024}")
+"""An API key is one line of printable ASCII without spaces (it goes in a header)."""
+_KEY_FIELDS: Final = {
+    DETECTOR_OPENAI: CONF_OPENAI_API_KEY,
+    DETECTOR_GADGET: CONF_GADGET_API_KEY,
+    DETECTOR_PRINTWATCH: CONF_PRINTWATCH_API_KEY,
+}
+
 
 class DetectorNotConfigured(Exception):
     """The options lack what this detector needs (e.g. its API key)."""
+
+
+def detector_form_errors(options: Mapping[str, Any]) -> dict[str, str]:
+    """Check what the user typed for the detector, before any call; field -> error.
+
+    A key with a newline or a space would only fail as "cannot connect"; a base
+    URL that is not an http(s) URL would fail inside the SDK.
+    """
+    name = options.get(CONF_DETECTOR, DETECTOR_NONE)
+    errors: dict[str, str] = {}
+    if (field := _KEY_FIELDS.get(name)) is not None:
+        key = options.get(field)
+        if key and (not isinstance(key, str) or not _API_KEY.fullmatch(key)):
+            errors[field] = "invalid_key_format"
+    if name == DETECTOR_OPENAI:
+        url = options.get(CONF_OPENAI_BASE_URL) or DEFAULT_OPENAI_BASE_URL
+        if not isinstance(url, str) or not valid_base_url(url):
+            errors[CONF_OPENAI_BASE_URL] = "invalid_base_url"
+    return errors
 
 
 def _printer_snapshot(entry: ConfigEntry) -> PrinterSnapshot | None:
@@ -75,19 +104,29 @@ def build_detector(
     if name == DETECTOR_NONE:
         return None
     if name == DETECTOR_OPENAI:
-        return OpenAIDetector(
+        if detector_form_errors({**options, CONF_DETECTOR: name}):
+            raise DetectorNotConfigured(name)
+        openai_detector = OpenAIDetector(
             get_async_client(hass),
             options.get(CONF_OPENAI_API_KEY) or "",
             options.get(CONF_OPENAI_BASE_URL) or DEFAULT_OPENAI_BASE_URL,
             model=options.get(CONF_OPENAI_MODEL) or DEFAULT_OPENAI_MODEL,
             detail=options.get(CONF_OPENAI_DETAIL) or DEFAULT_OPENAI_DETAIL,
         )
+        # the SDK's first use blocks (imports, platform headers): do it now, in
+        # the executor, rather than on the event loop at the first check
+        hass.async_create_background_task(
+            openai_detector.async_prepare(), f"{DOMAIN} prepare the OpenAI SDK"
+        )
+        return openai_detector
     if name == DETECTOR_AI_TASK:
         if not (entity_id := options.get(CONF_AI_TASK_ENTITY)):
             raise DetectorNotConfigured(name)
         return AITaskDetector(hass, entity_id, camera_entity_id)
     if name == DETECTOR_GADGET:
-        if not (api_key := options.get(CONF_GADGET_API_KEY)):
+        if not (api_key := options.get(CONF_GADGET_API_KEY)) or detector_form_errors(
+            {**options, CONF_DETECTOR: name}
+        ):
             raise DetectorNotConfigured(name)
         return GadgetDetector(
             async_get_clientsession(hass),
@@ -100,7 +139,9 @@ def build_detector(
             clock=hass.loop.time,
         )
     if name == DETECTOR_PRINTWATCH:
-        if not (api_key := options.get(CONF_PRINTWATCH_API_KEY)):
+        if not (
+            api_key := options.get(CONF_PRINTWATCH_API_KEY)
+        ) or detector_form_errors({**options, CONF_DETECTOR: name}):
             raise DetectorNotConfigured(name)
         return PrintWatchDetector(
             async_get_clientsession(hass),

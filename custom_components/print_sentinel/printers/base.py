@@ -35,7 +35,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+import json
+import math
+import re
+from typing import TYPE_CHECKING, Any, Final, Protocol
+
+if TYPE_CHECKING:
+    import aiohttp
 
 
 class PrinterState(StrEnum):
@@ -76,6 +82,8 @@ class Capability(StrEnum):
     backend, so decide it from the printer's configuration, not from a poll."""
     CONTINUE = "continue"
     """Has an ATTENTION state that `async_continue` acknowledges."""
+    CAMERA = "camera"
+    """Shows its own camera (`async_get_camera_image`), as the user chose it."""
 
 
 ACTIVE_STATES = frozenset({PrinterState.PRINTING, PrinterState.PAUSED})
@@ -232,3 +240,156 @@ class PrinterBackend(Protocol):
 
     def diagnostics(self) -> dict[str, object]:
         """Return non-secret facts about the connection for diagnostics."""
+
+
+# -- Bounding what a printer sends ---------------------------------------------
+#
+# Every answer of a printer is hostile until checked. A backend parses it at its
+# edge into bounded, finite values with the helpers below, so nothing unbounded
+# (a 300 MiB body, a 5,000-character name, 1e300 percent) reaches the entities.
+
+MAX_TEXT: Final = 255
+"""Longest text kept from a printer (names, reasons): Home Assistant's state limit."""
+MAX_JSON_BODY: Final = 4 * 1024 * 1024
+"""Largest JSON answer read (a status answer is a few KiB)."""
+MAX_IMAGE_BODY: Final = 20 * 1024 * 1024
+"""Largest image (webcam snapshot, thumbnail) read."""
+MAX_DURATION: Final = 366 * 24 * 3600
+"""Longest job time believed, seconds (a year); anything longer is unknown."""
+ELLIPSIS: Final = "\u2026"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+_MAX_EXACT_INT: Final = 2**53
+
+
+class PrinterBodyTooLarge(PrinterResponseError):
+    """The printer sent a body larger than Print Sentinel reads."""
+
+
+def bounded_text(value: object, limit: int = MAX_TEXT) -> str | None:
+    """Return a string as plain, bounded text; None when it is no string or empty.
+
+    Control characters (newlines, escapes) become one space, surrounding space is
+    stripped, and a longer text is cut to `limit` characters ending in an ellipsis.
+    The text is kept as it is otherwise: escape it where Markdown renders it.
+    """
+    if not isinstance(value, str):
+        return None
+    text = _CONTROL.sub(" ", value).strip()
+    if not text:
+        return None
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + ELLIPSIS
+    return text
+
+
+def bounded_number(
+    value: object, minimum: float = -1e9, maximum: float = 1e9
+) -> float | None:
+    """Return a finite number within [minimum, maximum], else None.
+
+    Bools are no numbers; NaN, infinities (JSON `1e400`), integers too large for a
+    float and values out of range are unknown, never clamped into a fake value.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, int) and abs(value) > _MAX_EXACT_INT:
+        return None
+    number = float(value)
+    if not math.isfinite(number) or not minimum <= number <= maximum:
+        return None
+    return number
+
+
+def bounded_int(
+    value: object, minimum: int = -(10**9), maximum: int = 10**9
+) -> int | None:
+    """Return a number within [minimum, maximum] rounded to an int, else None."""
+    number = bounded_number(value, minimum, maximum)
+    return None if number is None else round(number)
+
+
+def bounded_duration(value: object) -> int | None:
+    """Return seconds between 0 and `MAX_DURATION`, else None (negative: unknown)."""
+    return bounded_int(value, 0, MAX_DURATION)
+
+
+def bounded_progress(value: object) -> float | None:
+    """Return percent in 0-100 (a hair over 100 is 100), else None."""
+    number = bounded_number(value, 0.0, 101.0)
+    return None if number is None else min(100.0, number)
+
+
+def parse_json(body: bytes | str, what: str) -> Any:
+    """Decode a JSON answer; raise PrinterResponseError for anything that is not.
+
+    Deep nesting (RecursionError), `NaN` and `Infinity` literals (kept as None),
+    integers of thousands of digits and invalid text all end here as a response
+    error of the client, never as an exception escaping into Home Assistant.
+    """
+    try:
+        return json.loads(body, parse_constant=lambda _constant: None)
+    except (ValueError, RecursionError) as err:
+        raise PrinterResponseError(f"{what} is not valid JSON") from err
+
+
+async def read_bounded(
+    response: aiohttp.ClientResponse, limit: int, what: str
+) -> bytes:
+    """Read a response body of at most `limit` bytes.
+
+    A `Content-Length` over the limit is refused before anything is read; a body
+    that grows past it while streaming stops the read at the limit. Raises
+    PrinterBodyTooLarge (a PrinterResponseError).
+    """
+    if response.content_length is not None and response.content_length > limit:
+        raise PrinterBodyTooLarge(
+            f"{what} is {response.content_length} bytes, more than the {limit} read"
+        )
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise PrinterBodyTooLarge(f"{what} is more than the {limit} bytes read")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class SeenOnce:
+    """A bounded memory of strange values a printer sent, to log each only once.
+
+    `add` returns True the first time a value is seen (log it then); after
+    `max_items` distinct values nothing new is kept and `add` returns True once
+    more, for one last line that says further values are not logged. Values are
+    cut to `item_length`, so the memory stays small whatever the printer sends.
+    """
+
+    def __init__(self, max_items: int = 20, item_length: int = 64) -> None:
+        """Create an empty memory."""
+        self._max_items = max_items
+        self._item_length = item_length
+        self._seen: set[str] = set()
+        self.overflowed = False
+        """True once a value arrived after the memory was full."""
+
+    def shorten(self, value: object) -> str:
+        """Return the bounded text a value is kept and logged as."""
+        text = value if isinstance(value, str) else repr(value)
+        return bounded_text(text[: self._item_length * 4], self._item_length) or "''"
+
+    def add(self, value: object) -> bool:
+        """Remember a value; return True when it should be logged."""
+        key = self.shorten(value)
+        if key in self._seen:
+            return False
+        if len(self._seen) >= self._max_items:
+            if self.overflowed:
+                return False
+            self.overflowed = True
+            return True
+        self._seen.add(key)
+        return True
+
+    def values(self) -> list[str]:
+        """Return the values kept, sorted (for diagnostics)."""
+        return sorted(self._seen)

@@ -42,7 +42,6 @@ import asyncio
 from dataclasses import dataclass
 import json
 import logging
-import math
 from typing import Any, Final
 from urllib.parse import quote
 
@@ -50,6 +49,8 @@ import aiohttp
 from yarl import URL
 
 from .base import (
+    MAX_IMAGE_BODY,
+    MAX_JSON_BODY,
     Capability,
     JobSnapshot,
     PrinterAuthError,
@@ -59,6 +60,13 @@ from .base import (
     PrinterResponseError,
     PrinterSnapshot,
     PrinterState,
+    bounded_duration,
+    bounded_int,
+    bounded_number,
+    bounded_progress,
+    bounded_text,
+    parse_json,
+    read_bounded,
 )
 
 _LOGGER = logging.getLogger(__name__)
@@ -72,6 +80,10 @@ THUMBNAIL_SIZE: Final = "m"
 """Size of the job preview `render_image` renders: s, m or l."""
 _MAX_ERROR_TEXT: Final = 200
 _FAN_PWM_MAX: Final = 255
+_MAX_ITEMS: Final = 16
+"""Most extruders or fans kept from one answer (each becomes `extra` values)."""
+_MAX_PRINTERS: Final = 100
+"""Most printers of one server offered in the config flow."""
 CAPABILITIES: Final = frozenset({Capability.LAYER, Capability.FAN_SPEED})
 """What every Repetier printer reports beyond the basics (a chamber is per printer)."""
 
@@ -144,12 +156,18 @@ class _RepetierClient:
             f"{self.base_url}/printer/api/{quote(slug, safe='')}?{query}", encoded=True
         )
 
-    async def get(self, url: URL, *, auth: bool) -> tuple[int, str | None, bytes]:
-        """GET a URL; return status, content type and body.
+    async def get(
+        self, url: URL, *, auth: bool, limit: int = MAX_JSON_BODY
+    ) -> tuple[int, str | None, bytes]:
+        """GET a URL; return status, content type and at most `limit` bytes of body.
 
-        Raises PrinterConnectionError when the server is unreachable or too slow.
+        Raises PrinterConnectionError when the server is unreachable or too slow
+        (the timeout covers the whole body), PrinterBodyTooLarge for a larger body
+        and PrinterAuthError for a key no HTTP header can carry.
         """
         headers = {"x-api-key": self._api_key} if auth else {}
+        if auth and not _valid_header(self._api_key):
+            raise PrinterAuthError("The Repetier-Server API key has control characters")
         try:
             async with (
                 asyncio.timeout(self._timeout),
@@ -157,7 +175,9 @@ class _RepetierClient:
                     url, headers=headers, allow_redirects=False
                 ) as response,
             ):
-                body = await response.read()
+                body = await read_bounded(
+                    response, limit, f"Repetier-Server's answer for {url.path}"
+                )
                 return response.status, response.content_type, body
         except TimeoutError as err:
             raise PrinterConnectionError(
@@ -182,20 +202,16 @@ class _RepetierClient:
                 f"{self.where} answered HTTP {status} for {url.path}: "
                 "is this a Repetier-Server?"
             )
-        try:
-            data = json.loads(body)
-        except ValueError as err:
-            raise PrinterResponseError(
-                f"{self.where} did not answer JSON for {url.path}: "
-                "is this a Repetier-Server?"
-            ) from err
+        data = parse_json(
+            body, f"{self.where}'s answer for {url.path} (is this a Repetier-Server?)"
+        )
         if isinstance(data, dict):
             if data.get("permissionDenied"):
                 raise PrinterAuthError(
                     f"Repetier-Server at {self.where} refused the API key"
                 )
             if "error" in data:
-                text = str(data["error"])[:_MAX_ERROR_TEXT]
+                text = bounded_text(str(data["error"])[:_MAX_ERROR_TEXT]) or "?"
                 raise PrinterResponseError(f"Repetier-Server error: {text}")
         return data
 
@@ -247,23 +263,36 @@ class _RepetierClient:
         )
 
 
+def _valid_header(value: str) -> bool:
+    """Return True when a value can be sent in an HTTP header (no control chars)."""
+    return not any(ord(char) < 0x20 or ord(char) == 0x7F for char in value)
+
+
 def _str(value: object) -> str | None:
-    """Return a non-empty string, else None."""
-    return value if isinstance(value, str) and value else None
+    """Return a non-empty string cut to a sane length, else None."""
+    return bounded_text(value)
 
 
 def _num(value: object) -> float | None:
-    """Return a finite number (bools are not numbers here), else None."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
+    """Return a finite number of a sane size (bools are no numbers), else None."""
+    return bounded_number(value)
 
 
-def _int(value: object) -> int | None:
-    """Return a number rounded to an int, else None."""
-    number = _num(value)
-    return None if number is None else round(number)
+def _temperature(value: object) -> float | None:
+    """Return a believable temperature in °C, else None."""
+    return bounded_number(value, -100.0, 1000.0)
+
+
+def _percent(value: object) -> float | None:
+    """Return a believable multiplier in percent (speed, flow), else None."""
+    return bounded_number(value, 0.0, 10_000.0)
+
+
+def _job_id(value: object) -> int | str | None:
+    """Return a job id that is safe in a URL and an event, else None."""
+    if isinstance(value, str):
+        return bounded_text(value, 64)
+    return bounded_int(value, 0, 2**53)
 
 
 def _flag(value: object) -> bool:
@@ -334,7 +363,7 @@ async def async_list_printers(
         if (slug := _str(entry.get("slug")))
     }
     result = []
-    for entry in entries or info.printers:
+    for entry in (entries or info.printers)[:_MAX_PRINTERS]:
         slug = _str(entry.get("slug"))
         if slug is None:
             continue
@@ -396,13 +425,17 @@ class RepetierBackend:
 
     @property
     def capabilities(self) -> frozenset[Capability]:
-        """Return layer and fan percent; a chamber when the printer has one.
+        """Return layer and fan percent; a chamber and a camera when it has them.
 
-        The chamber is known after `async_get_identity`.
+        The chamber is known after `async_get_identity`; the camera is the user's
+        choice.
         """
+        capabilities = set(CAPABILITIES)
         if self._chambers > 0:
-            return CAPABILITIES | {Capability.CHAMBER}
-        return CAPABILITIES
+            capabilities.add(Capability.CHAMBER)
+        if self._webcam is not None:
+            capabilities.add(Capability.CAMERA)
+        return frozenset(capabilities)
 
     async def async_get_identity(self) -> PrinterIdentity:
         """Read who the printer is; validates host, API key and slug."""
@@ -462,27 +495,24 @@ class RepetierBackend:
         name = _str(entry.get("job"))
         if name is None or name == "none":
             return None
-        total = _num(entry.get("printTime"))
-        printed = _num(entry.get("printedTimeComp"))
+        total = bounded_duration(entry.get("printTime"))
+        printed = bounded_duration(entry.get("printedTimeComp"))
         remaining = (
-            max(0, round(total - printed))
+            max(0, total - printed)
             if total is not None and printed is not None and total > 0
             else None
         )
-        progress = _num(entry.get("done"))
-        job_id = entry.get("jobid")
-        if isinstance(job_id, bool) or not isinstance(job_id, int | str):
-            job_id = None
-        if (start := _int(entry.get("start"))) is not None:
+        job_id = _job_id(entry.get("jobid"))
+        if (start := bounded_int(entry.get("start"), 0, 2**40)) is not None:
             extra["job_start"] = start
-        if (layers := _int(entry.get("ofLayer"))) is not None:
+        if (layers := bounded_int(entry.get("ofLayer"), 0, 10**7)) is not None:
             extra["layer_count"] = layers
         return JobSnapshot(
             id=job_id,
             name=name,
-            progress=None if progress is None else max(0.0, min(100.0, progress)),
+            progress=bounded_progress(entry.get("done")),
             time_remaining=remaining,
-            time_printing=None if printed is None else max(0, round(printed)),
+            time_printing=printed,
             thumbnail_path=(
                 None if job_id is None else self._thumbnail_url(job_id).raw_path_qs
             ),
@@ -496,23 +526,27 @@ class RepetierBackend:
         data: dict[str, Any],
         extra: dict[str, float | int | str | None],
     ) -> PrinterSnapshot:
-        extruders = _dicts(data.get("extruder"))
-        active = _int(data.get("activeExtruder"))
+        extruders = _dicts(data.get("extruder"))[:_MAX_ITEMS]
+        active = bounded_int(data.get("activeExtruder"), 0, 255)
         if active is not None:
             extra["active_extruder"] = active
         index = active if active is not None and 0 <= active < len(extruders) else 0
         nozzle = extruders[index] if extruders else {}
         if len(extruders) > 1:
             for number, extruder in enumerate(extruders):
-                extra[f"extruder_{number}_temperature"] = _num(extruder.get("tempRead"))
-                extra[f"extruder_{number}_target"] = _num(extruder.get("tempSet"))
+                extra[f"extruder_{number}_temperature"] = _temperature(
+                    extruder.get("tempRead")
+                )
+                extra[f"extruder_{number}_target"] = _temperature(
+                    extruder.get("tempSet")
+                )
         beds = _dicts(data.get("heatedBeds"))
         bed = beds[0] if beds else {}
         chambers = _dicts(data.get("heatedChambers"))
         chamber = chambers[0] if chambers else {}
         if chamber:
-            extra["chamber_target"] = _num(chamber.get("tempSet"))
-        fans = _dicts(data.get("fans"))
+            extra["chamber_target"] = _temperature(chamber.get("tempSet"))
+        fans = _dicts(data.get("fans"))[:_MAX_ITEMS]
         for number, fan in enumerate(fans[1:], start=1):
             extra[f"fan_{number}_percent"] = _fan_percent(fan)
         for key in ("x", "y"):
@@ -523,15 +557,15 @@ class RepetierBackend:
         return PrinterSnapshot(
             state=state,
             raw_state=raw_state,
-            nozzle_temperature=_num(nozzle.get("tempRead")),
-            nozzle_target=_num(nozzle.get("tempSet")),
-            bed_temperature=_num(bed.get("tempRead")),
-            bed_target=_num(bed.get("tempSet")),
-            chamber_temperature=_num(chamber.get("tempRead")),
+            nozzle_temperature=_temperature(nozzle.get("tempRead")),
+            nozzle_target=_temperature(nozzle.get("tempSet")),
+            bed_temperature=_temperature(bed.get("tempRead")),
+            bed_target=_temperature(bed.get("tempSet")),
+            chamber_temperature=_temperature(chamber.get("tempRead")),
             z_height=_num(data.get("z")),
-            print_speed=_num(data.get("speedMultiply")),
-            flow=_num(data.get("flowMultiply")),
-            layer=_int(data.get("layer")),
+            print_speed=_percent(data.get("speedMultiply")),
+            flow=_percent(data.get("flowMultiply")),
+            layer=bounded_int(data.get("layer"), 0, 10**7),
             fan_speed=_fan_percent(fans[0]) if fans else None,
             job=job,
             extra=extra,
@@ -606,7 +640,9 @@ class RepetierBackend:
         return await self._get_image(self._snapshot_url(cam))
 
     async def _get_image(self, url: URL) -> bytes | None:
-        status, content_type, body = await self._client.get(url, auth=True)
+        status, content_type, body = await self._client.get(
+            url, auth=True, limit=MAX_IMAGE_BODY
+        )
         if status in {401, 403}:
             raise PrinterAuthError(
                 f"Repetier-Server at {self._client.where} refused the API key"

@@ -33,9 +33,9 @@ from ..prompt import (
     Answer,
     instructions_for,
     parse_answer,
-    parse_answer_text,
 )
-from ..verdict import DetectorUnavailable, Frame, Usage, Verdict
+from ..verdict import DetectorBadResponse, DetectorUnavailable, Frame, Usage, Verdict
+from .bounded import MAX_ANSWER_BYTES, NotJSON, loads
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -88,10 +88,26 @@ def camera_attachment(camera_entity_id: str) -> dict[str, str]:
 
 
 def _read_data(data: Any) -> Answer:
-    """Validate what the AI Task returned (a dict, or JSON text from some agents)."""
+    """Validate what the AI Task returned (a dict, or JSON text from some agents).
+
+    Text is parsed as bounded, strict JSON; any other trouble (an integer too
+    large for a float, a structure nested too deeply) is a DetectorBadResponse.
+    """
     if isinstance(data, str):
-        return parse_answer_text(data)
-    return parse_answer(data)
+        if not data.strip():
+            raise DetectorBadResponse("answer is empty")
+        if len(data) > MAX_ANSWER_BYTES:
+            raise DetectorBadResponse("answer is too long")
+        try:
+            data = loads(data)
+        except NotJSON:
+            raise DetectorBadResponse("answer is not JSON") from None
+    try:
+        return parse_answer(data)
+    except (OverflowError, RecursionError, TypeError, ValueError) as err:
+        raise DetectorBadResponse(
+            f"answer is not a verdict ({type(err).__name__})"
+        ) from None
 
 
 class AITaskDetector:

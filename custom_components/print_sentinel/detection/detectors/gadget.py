@@ -23,13 +23,13 @@ import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 import io
-import json
 import logging
 import time
 from typing import Final
 
 import aiohttp
 from PIL import Image
+from yarl import URL
 
 from ...const import DEFAULT_GADGET_LEVEL, DEFAULT_GADGET_URL
 from ..verdict import (
@@ -44,6 +44,7 @@ from ..verdict import (
     Usage,
     Verdict,
 )
+from .bounded import AnswerTooLarge, finite_number, loads_or_none, read_body
 from .pacing import Pacer
 
 _LOGGER = logging.getLogger(__name__)
@@ -59,6 +60,13 @@ DEFAULT_INTERVAL: Final = 20.0
 SPAGHETTI_SCORE: Final = 50.0
 """From this raw Score on, the failure is reported as spaghetti (Gadget's specialty)."""
 DEFAULT_TIMEOUT: Final = 60.0
+MAX_INTERVAL: Final = 600.0
+"""The longest wait between calls we accept from Gadget (`NextProcessIntervalSec`,
+`Retry-After`); a longer one is cut to this, so detection never silently stops."""
+MAX_FRAME_PIXELS: Final = 7680 * 4320
+"""An oversized frame larger than 8K is not decoded to be shrunk."""
+GADGET_DOMAIN: Final = "octoeverywhere.com"
+"""Process URLs may point here (over https) or at the configured base URL's host."""
 
 RETRY_LATER: Final = frozenset(
     {"OE_CONTEXT_RATE_LIMITED", "OE_BACKEND_THROTTLED", "OE_INTERNAL_ERROR"}
@@ -165,6 +173,9 @@ class GadgetDetector:
         self._session = session
         self._api_key = api_key
         self._base_url = base_url.rstrip("/")
+        self._base = URL(self._base_url)
+        self._untrusted_logged = False
+        self._interval_logged = False
         self._warning_level = warning_level
         self._pause_level = pause_level
         self._clock = clock
@@ -222,8 +233,11 @@ class GadgetDetector:
                 json=payload,
                 headers={"X-API-Key": self._api_key},
                 timeout=self._timeout,
+                allow_redirects=False,
             ) as resp:
                 answer = await _read(resp)
+        except AnswerTooLarge as err:
+            raise DetectorBadResponse(f"Gadget's answer is too large ({err})") from None
         except (aiohttp.ClientError, TimeoutError) as err:
             raise self._retry_later(
                 DetectorUnavailable,
@@ -239,10 +253,50 @@ class GadgetDetector:
         if not all(isinstance(value, str) and value for value in values):
             raise DetectorBadResponse("Gadget's new context misses an id or a URL")
         context_id, process_url, fallback_url = (str(value) for value in values)
+        if len(context_id) > 1024:
+            raise DetectorBadResponse("Gadget's new context id is too long")
         _LOGGER.debug("Gadget context %s created", context_id)
         return _Context(
-            context_id=context_id, process_url=process_url, fallback_url=fallback_url
+            context_id=context_id,
+            process_url=self._trusted_url(process_url),
+            fallback_url=self._trusted_url(fallback_url),
         )
+
+    def _is_trusted(self, url: URL) -> bool:
+        """Whether the API key may go to `url`.
+
+        Only https on Gadget's own domain, or the configured base URL's scheme
+        and host.
+        """
+        if not url.absolute or url.user is not None or url.password is not None:
+            return False
+        host = (url.host or "").lower().rstrip(".")
+        if url.scheme == "https" and (
+            host == GADGET_DOMAIN or host.endswith(f".{GADGET_DOMAIN}")
+        ):
+            return True
+        base_host = (self._base.host or "").lower().rstrip(".")
+        return bool(host) and url.scheme == self._base.scheme and host == base_host
+
+    def _trusted_url(self, raw: str) -> str:
+        """Return `raw` if the key may go there, else its path on the configured base."""
+        try:
+            url = URL(raw)
+        except ValueError:
+            url = None
+        if url is not None and self._is_trusted(url):
+            return raw
+        path = url.raw_path_qs if url is not None and url.absolute else "/"
+        safe = f"{self._base.origin()}{path}"
+        if not self._untrusted_logged:
+            self._untrusted_logged = True
+            _LOGGER.warning(
+                "Gadget named a process URL on another host or without https (%s); "
+                "sending to the configured URL %s instead",
+                url.origin() if url is not None and url.absolute else "unreadable",
+                self._base.origin(),
+            )
+        return safe
 
     async def _process(self, context: _Context, jpeg: bytes) -> Verdict:
         """Send one JPEG to the context's process URL."""
@@ -257,8 +311,13 @@ class GadgetDetector:
                 data=form,
                 headers={"X-API-Key": self._api_key},
                 timeout=self._timeout,
+                allow_redirects=False,
             ) as resp:
                 answer = await _read(resp)
+        except AnswerTooLarge as err:
+            raise self._retry_later(
+                DetectorBadResponse, f"Gadget's answer is too large ({err})"
+            ) from None
         except (aiohttp.ClientError, TimeoutError) as err:
             self._switch_to_fallback(context, type(err).__name__)
             raise self._retry_later(
@@ -269,6 +328,15 @@ class GadgetDetector:
         if answer.status != 200:
             raise self._api_error(answer, context)
         interval, quality, warning, pause, score = _parse_result(answer.body)
+        if interval > MAX_INTERVAL:
+            if not self._interval_logged:
+                self._interval_logged = True
+                _LOGGER.warning(
+                    "Gadget asked to wait %.0f s between checks; waiting %.0f s",
+                    interval,
+                    MAX_INTERVAL,
+                )
+            interval = MAX_INTERVAL
         self._interval = interval
         self._pacer.wait(interval)
         if score >= SPAGHETTI_SCORE:
@@ -320,7 +388,7 @@ class GadgetDetector:
     def _api_error(self, answer: _Answer, context: _Context | None) -> DetectorError:
         """Map a non-200 answer onto the DetectorError to raise."""
         error_type, details = _error_of(answer.body)
-        details = self._redact(details)
+        details = self._redact(details)[:200]
         status = answer.status
         if error_type in KEY_REFUSED:
             return DetectorAuthError(
@@ -348,7 +416,7 @@ class GadgetDetector:
         if context is not None and status >= 500 and error_type not in THROTTLED:
             self._switch_to_fallback(context, f"HTTP {status}")
         if error_type in THROTTLED or (error_type is None and status == 429):
-            wait = max(self._interval, answer.retry_after or 0.0)
+            wait = min(MAX_INTERVAL, max(self._interval, answer.retry_after or 0.0))
             return self._hold(
                 DetectorRateLimited(
                     f"Gadget asked to slow down ({error_type or 'HTTP 429'})",
@@ -375,18 +443,19 @@ class GadgetDetector:
 
 
 async def _read(resp: aiohttp.ClientResponse) -> _Answer:
-    """Read an answer in full; the body is parsed JSON or None."""
-    raw = await resp.read()
-    try:
-        body: object = json.loads(raw)
-    except ValueError:
-        body = None
+    """Read a bounded answer; the body is strict JSON or None.
+
+    Raises AnswerTooLarge for a body larger than any Gadget answer.
+    """
+    body = loads_or_none(await read_body(resp))
     retry_after: float | None = None
     if header := resp.headers.get("Retry-After"):
         try:
-            retry_after = max(0.0, float(header))
+            retry_after = finite_number(float(header))
         except ValueError:
             retry_after = None
+        if retry_after is not None:
+            retry_after = min(MAX_INTERVAL, max(0.0, retry_after))
     return _Answer(status=resp.status, body=body, retry_after=retry_after)
 
 
@@ -409,10 +478,8 @@ def _context_gone(details: str) -> bool:
 
 
 def _number(value: object) -> float | None:
-    """Return a JSON number as float (booleans are not numbers)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
+    """Return a JSON number as a finite float (booleans are not numbers)."""
+    return finite_number(value)
 
 
 def _parse_result(body: object) -> tuple[float, int, bool, bool, float]:
@@ -443,6 +510,8 @@ def _shrink_jpeg(jpeg: bytes, limit: int) -> bytes:
     """
     try:
         with Image.open(io.BytesIO(jpeg)) as opened:
+            if opened.width * opened.height > MAX_FRAME_PIXELS:
+                raise DetectorFrameRejected("frame is larger than 6 MiB and than 8K")
             opened.load()
             image = opened.convert("RGB")
     except (OSError, ValueError, Image.DecompressionBombError) as err:

@@ -2,9 +2,11 @@
 
 One Chat Completions request per check: the instructions, then every frame (oldest
 first) as a base64 JPEG data URL at the configured `detail`, with a strict JSON
-schema as `response_format`. The answer is validated field by field; anything off
-(no JSON, wrong types, out of range, a refusal, no choices) is a
-`DetectorBadResponse`, never a failure. The API key lives only inside the SDK
+schema as `response_format`. The answer is read raw, at most 1 MiB and within the
+timeout, parsed as strict JSON (no NaN, no deep nesting) and validated field by
+field; anything off (no JSON, wrong types, out of range, a refusal, no choices, a
+null message) is a `DetectorBadResponse`, never a failure and never an exception
+of another type. Redirects are not followed. The API key lives only inside the SDK
 client: it is never logged nor put in an exception message.
 """
 
@@ -15,14 +17,17 @@ import base64
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+import importlib
 import json
 import logging
 import math
+import threading
 import time
 from typing import Any, Final, cast
 
 import httpx
 import openai
+from yarl import URL
 
 from ..cost import (
     DEFAULT_DETAIL,
@@ -38,8 +43,9 @@ from ..cost import (
 from ..prompt import (
     INSTRUCTIONS,
     VERDICT_JSON_SCHEMA,
+    Answer,
     frames_caption,
-    parse_answer_text,
+    parse_answer,
     response_format,
 )
 from ..verdict import (
@@ -53,6 +59,7 @@ from ..verdict import (
     Usage,
     Verdict,
 )
+from .bounded import MAX_ANSWER_BYTES, NotJSON, loads
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -65,6 +72,196 @@ _IMAGE_ERROR_CODES: Final = frozenset(
     {"invalid_image", "invalid_image_format", "image_parse_error", "invalid_image_url"}
 )
 _QUOTA_CODES: Final = frozenset({"insufficient_quota", "billing_hard_limit_reached"})
+MAX_RETRY_AFTER: Final = 600.0
+"""The longest wait a service may ask for before the next check (seconds)."""
+MAX_TOKENS: Final = 10_000_000
+"""Reported usage beyond this (per request) is not believed; the estimate is used."""
+SDK_LAZY_MODULES: Final = (
+    "openai.resources.chat.completions.completions",
+    "openai.resources.models",
+    "openai.types.chat.chat_completion",
+    "openai.pagination",
+    "openai._legacy_response",
+)
+"""What the SDK imports on first use (~0.3 s): imported in the executor instead."""
+SDK_LAZY_PACKAGES: Final = (
+    "openai.resources",
+    "openai.resources.chat",
+    "openai.resources.chat.completions",
+)
+"""Packages whose names newer SDKs (3.2x) resolve through a module `__getattr__`
+that calls `importlib.import_module` on first access: resolved in the executor too."""
+
+
+class AnswerTooLargeError(openai.OpenAIError):
+    """The answer is larger than MAX_ANSWER_BYTES (the rest was not read)."""
+
+
+class _NoTransport(httpx.AsyncBaseTransport):
+    """Never used: every request goes through the wrapped client."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        raise httpx.UnsupportedProtocol("requests go through the shared client")
+
+
+class BoundedClient(httpx.AsyncClient):
+    """Home Assistant's shared httpx client, with every answer bounded.
+
+    The SDK takes an `httpx.AsyncClient`; this one builds requests itself and
+    sends them through `inner` without following redirects, reading at most
+    `limit` bytes of each answer.
+    """
+
+    def __init__(self, inner: httpx.AsyncClient, limit: int = MAX_ANSWER_BYTES) -> None:
+        """Wrap `inner` (it stays shared: closing this client leaves it open)."""
+        super().__init__(transport=_NoTransport(), trust_env=False)
+        self._inner = inner
+        self._limit = limit
+
+    async def send(
+        self, request: httpx.Request, *, stream: bool = False, **kwargs: Any
+    ) -> httpx.Response:
+        """Send `request`; return the answer read in full, or raise if too large."""
+        kwargs["follow_redirects"] = False
+        response = await self._inner.send(request, stream=True, **kwargs)
+        try:
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > self._limit:
+                raise AnswerTooLargeError(f"the answer announces {declared} bytes")
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > self._limit:
+                    raise AnswerTooLargeError(
+                        f"the answer is larger than {self._limit} bytes"
+                    )
+        finally:
+            await response.aclose()
+        headers = [
+            (name, value)
+            for name, value in response.headers.multi_items()
+            if name.lower() not in ("content-encoding", "content-length")
+        ]
+        return httpx.Response(
+            response.status_code,
+            headers=headers,
+            content=bytes(body),
+            request=request,
+        )
+
+
+def valid_base_url(url: str) -> bool:
+    """Whether `url` is an absolute http(s) URL with a host (the SDK's base URL)."""
+    try:
+        parsed = URL(url)
+        return (
+            parsed.scheme in ("http", "https")
+            and bool(parsed.host)
+            and parsed.user is None
+            and (parsed.explicit_port is None or 0 < parsed.explicit_port < 65536)
+        )
+    except ValueError:
+        return False
+
+
+_PRELOAD_LOCK: Final = threading.Lock()
+
+
+def preload_sdk() -> None:
+    """Import what the SDK loads lazily on first use (blocking: run in the executor).
+
+    One thread at a time: the SDK's modules import each other, and two threads
+    importing them at once can meet in Python's import deadlock detection.
+    """
+    with _PRELOAD_LOCK:
+        for module in SDK_LAZY_MODULES:
+            importlib.import_module(module)
+        for package in SDK_LAZY_PACKAGES:
+            _resolve_lazy_exports(importlib.import_module(package))
+
+
+_LAZY_RESOURCES: Final = ("chat", "models")
+"""The resources of openai.resources this integration uses."""
+
+
+def _resolve_lazy_exports(module: Any) -> None:
+    """Resolve the names a lazily exporting package would import on first access.
+
+    Only the chat and models resources of `openai.resources` (all of them would
+    import the whole SDK); every name of the chat packages.
+    """
+    exports = getattr(module, "_EXPORTS", None)
+    submodules = getattr(module, "_SUBMODULES", None)
+    if not isinstance(exports, Mapping) and not isinstance(
+        submodules, (set, frozenset)
+    ):
+        return  # an SDK that imports eagerly (3.10): nothing lazy here
+    names: set[str] = set(exports or ()) | set(submodules or ())
+    if module.__name__ == "openai.resources":
+        names = {
+            name
+            for name in names
+            if name in _LAZY_RESOURCES
+            or (
+                isinstance(exports, Mapping)
+                and exports.get(name, ("",))[0].lstrip(".") in _LAZY_RESOURCES
+            )
+        }
+    for name in sorted(names):
+        getattr(module, name, None)
+
+
+def _usage_of(body: Mapping[str, Any]) -> tuple[int, int] | None:
+    """The reported (prompt, completion) tokens, if present and believable."""
+    usage = body.get("usage")
+    if not isinstance(usage, Mapping):
+        return None
+    values = (usage.get("prompt_tokens"), usage.get("completion_tokens"))
+    if all(
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and 0 <= value <= MAX_TOKENS
+        for value in values
+    ):
+        return cast(int, values[0]), cast(int, values[1])
+    _LOGGER.debug("The vision API reported unusable token usage; estimating it")
+    return None
+
+
+def _choice_of(body: object) -> tuple[str | None, Mapping[str, Any]]:
+    """Return (finish_reason, message) of the first choice, checked."""
+    if not isinstance(body, Mapping):
+        raise DetectorBadResponse("the answer is not a JSON object")
+    choices = body.get("choices")
+    if not isinstance(choices, list) or not choices:
+        raise DetectorBadResponse("the answer has no choices")
+    choice = choices[0]
+    if not isinstance(choice, Mapping):
+        raise DetectorBadResponse("the answer's choice is not an object")
+    message = choice.get("message")
+    if not isinstance(message, Mapping):
+        raise DetectorBadResponse("the answer has no message")
+    finish_reason = choice.get("finish_reason")
+    return (finish_reason if isinstance(finish_reason, str) else None), message
+
+
+def _answer_of(content: object) -> Answer:
+    """Decode and validate the message content (strict JSON, bounded)."""
+    if not isinstance(content, str) or not content.strip():
+        raise DetectorBadResponse("answer is empty")
+    try:
+        data = loads(content)
+    except NotJSON:
+        raise DetectorBadResponse("answer is not JSON") from None
+    return parse_answer(data)
+
+
+def _json_body(raw: Any) -> object:
+    """The body of a raw SDK response, as strict JSON."""
+    try:
+        return loads(raw.http_response.content)
+    except NotJSON:
+        raise DetectorBadResponse("the vision API answered with no JSON") from None
 
 
 class DetectorModelNotFound(DetectorBadResponse):
@@ -85,8 +282,14 @@ def _error_code(err: openai.APIStatusError) -> str | None:
 def parse_retry_after(headers: Mapping[str, str]) -> float | None:
     """Return the wait the service asks for (`retry-after-ms` or `retry-after`).
 
-    `retry-after` may be seconds or an HTTP date; anything unreadable is None.
+    `retry-after` may be seconds or an HTTP date; anything unreadable is None, and
+    a wait longer than MAX_RETRY_AFTER is cut to it (detection must not stop).
     """
+    wait = _retry_after(headers)
+    return None if wait is None else min(wait, MAX_RETRY_AFTER)
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
     lowered = {key.lower(): value for key, value in headers.items()}
     if (millis := lowered.get("retry-after-ms")) is not None:
         try:
@@ -189,12 +392,15 @@ class OpenAIDetector:
         self._timeout = float(timeout)
         self._max_output_tokens = max_output_tokens
         self._platform_ready = False
+        self._prepare_lock = asyncio.Lock()
+        if not valid_base_url(base_url):
+            raise ValueError("the base URL must be an http(s) URL with a host")
         self._client = openai.AsyncOpenAI(
             api_key=api_key or "no-key",
             base_url=base_url,
             # The SDK speaks httpx2 and accepts legacy httpx clients at runtime,
             # which is what Home Assistant shares (as openai_conversation does).
-            http_client=cast(Any, http_client),
+            http_client=cast(Any, BoundedClient(http_client)),
             max_retries=0,
             timeout=self._timeout,
         )
@@ -213,13 +419,47 @@ class OpenAIDetector:
         """Describe the detector without its key."""
         return f"OpenAIDetector(model={self._model!r}, detail={self._detail!r})"
 
+    def _prepare(self) -> None:
+        preload_sdk()
+        self._client.platform_headers()
+        # The client's resources are built on first access, importing lazily.
+        _ = self._client.chat.completions.with_raw_response
+        _ = self._client.models.with_raw_response
+
+    async def async_prepare(self) -> None:
+        """Do the SDK's blocking first-use work in the executor (call at set-up).
+
+        Reads the platform headers and imports what the SDK loads lazily, which
+        would otherwise block the event loop for ~0.3-0.6 s on the first call.
+        """
+        async with self._prepare_lock:
+            if not self._platform_ready:
+                await asyncio.get_running_loop().run_in_executor(None, self._prepare)
+                self._platform_ready = True
+
     async def _async_prepare(self) -> None:
-        """Read the SDK's platform headers once, off the event loop (blocking I/O)."""
-        if not self._platform_ready:
-            await asyncio.get_running_loop().run_in_executor(
-                None, self._client.platform_headers
-            )
-            self._platform_ready = True
+        await self.async_prepare()
+
+    async def _async_call(self, call: Any, limit: float) -> object:
+        """Run one raw SDK call within `limit` s; return its body as strict JSON.
+
+        Every failure is a DetectorError: the SDK's, a timeout, a body too large
+        or not JSON, or anything the SDK raised reading it.
+        """
+        try:
+            async with asyncio.timeout(limit):
+                raw = await call()
+        except TimeoutError:
+            raise DetectorUnavailable(f"no answer within {limit:g} s") from None
+        except openai.OpenAIError as err:
+            mapped = map_openai_error(err, limit)
+            _LOGGER.debug("Vision API call failed: %s", mapped)
+            raise mapped from None
+        except (ValueError, TypeError, RecursionError, httpx.HTTPError) as err:
+            raise DetectorBadResponse(
+                f"unreadable answer from the vision API ({type(err).__name__})"
+            ) from None
+        return _json_body(raw)
 
     def build_messages(self, frames: Sequence[Frame]) -> list[dict[str, Any]]:
         """Return the chat messages for `frames` (oldest first)."""
@@ -264,47 +504,36 @@ class OpenAIDetector:
         extra: dict[str, Any] = {}
         if self._max_output_tokens is not None:
             extra["max_completion_tokens"] = self._max_output_tokens
+        messages = self.build_messages(frames)
         started = time.perf_counter()
-        try:
-            response = await self._client.chat.completions.create(
+        body = await self._async_call(
+            lambda: self._client.chat.completions.with_raw_response.create(
                 model=self._model,
-                messages=cast(Any, self.build_messages(frames)),
+                messages=cast(Any, messages),
                 response_format=cast(Any, response_format()),
                 **extra,
-            )
-        except openai.OpenAIError as err:
-            mapped = map_openai_error(err, self._timeout)
-            _LOGGER.debug("Vision API call failed: %s", mapped)
-            raise mapped from None
-        except ValueError:
-            # The SDK hands a 200 whose body is not JSON to json.loads.
-            raise DetectorBadResponse("the vision API answered with no JSON") from None
+            ),
+            self._timeout,
+        )
         latency_ms = (time.perf_counter() - started) * 1000
 
-        if (
-            not isinstance(getattr(response, "choices", None), list)
-            or not response.choices
-        ):
-            raise DetectorBadResponse("the answer has no choices")
-        choice = response.choices[0]
-        message = choice.message
-        if getattr(message, "refusal", None):
+        finish_reason, message = _choice_of(body)
+        if message.get("refusal"):
             raise DetectorBadResponse("the model refused to judge the frames")
-        if choice.finish_reason == "length":
+        if finish_reason == "length":
             raise DetectorBadResponse("the answer was cut off (max tokens)")
-        if choice.finish_reason == "content_filter":
+        if finish_reason == "content_filter":
             raise DetectorBadResponse("the answer was withheld by a content filter")
-        content = message.content
-        answer = parse_answer_text(content if isinstance(content, str) else None)
+        content = message.get("content")
+        answer = _answer_of(content)
 
         estimated_input, image_estimate = self.estimate_input_tokens(frames)
-        usage = response.usage
-        if usage is not None:
-            input_tokens = int(usage.prompt_tokens)
-            output_tokens = int(usage.completion_tokens)
+        assert isinstance(body, Mapping)  # checked by _choice_of
+        if (usage := _usage_of(body)) is not None:
+            input_tokens, output_tokens = usage
         else:
             input_tokens = estimated_input
-            output_tokens = estimate_text_tokens(content or "")
+            output_tokens = estimate_text_tokens(str(content))
         verdict = Verdict(
             failure_score=answer.failure_score,
             print_quality=answer.print_quality,
@@ -344,15 +573,19 @@ class OpenAIDetector:
         DetectorBadResponse) like `async_analyze`.
         """
         await self._async_prepare()
-        try:
-            page = await self._client.models.list(
-                timeout=min(self._timeout, VALIDATE_TIMEOUT)
-            )
-        except openai.OpenAIError as err:
-            raise map_openai_error(err, min(self._timeout, VALIDATE_TIMEOUT)) from None
-        except ValueError:
-            raise DetectorBadResponse("the vision API answered with no JSON") from None
-        offered = {model.id for model in page.data}
+        timeout = min(self._timeout, VALIDATE_TIMEOUT)
+        body = await self._async_call(
+            lambda: self._client.models.with_raw_response.list(timeout=timeout),
+            timeout,
+        )
+        data = body.get("data") if isinstance(body, Mapping) else None
+        if not isinstance(data, list):
+            raise DetectorBadResponse("the vision API does not list its models")
+        offered = {
+            model["id"]
+            for model in data
+            if isinstance(model, Mapping) and isinstance(model.get("id"), str)
+        }
         # Ollama lists "llava:latest" for a model pulled as "llava".
         if offered and not {self._model, f"{self._model}:latest"} & offered:
             raise DetectorModelNotFound("the vision API does not offer this model")

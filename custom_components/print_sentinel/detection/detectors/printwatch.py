@@ -30,7 +30,6 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import Callable, Mapping, Sequence
-import json
 import logging
 import time
 from typing import Final
@@ -50,6 +49,14 @@ from ..verdict import (
     Frame,
     Usage,
     Verdict,
+)
+from .bounded import (
+    AnswerTooLarge,
+    NotJSON,
+    finite_number,
+    loads,
+    loads_or_none,
+    read_body,
 )
 from .pacing import Pacer
 
@@ -87,6 +94,10 @@ Derived scores are not sent back in `scores` (only scores PrintWatch gave are)."
 SCORE_HISTORY_FACTOR: Final = 4
 """How many buffers of past scores are sent back (the plugin's MAX_MULTIPLIER)."""
 DEFAULT_TIMEOUT: Final = 30.0
+MAX_INTERVAL: Final = 600.0
+"""The longest `interval` (seconds) we accept from PrintWatch; a longer one is cut
+to this, so detection never silently stops for the print."""
+MAX_BOXES_CHARS: Final = 64 * 1024
 _INVALID_WORDS: Final = ("invalid", "not valid", "unknown", "expired", "revoked")
 
 
@@ -154,6 +165,7 @@ class PrintWatchDetector:
         self._sma = 0.0
         self._pacer = Pacer("PrintWatch", clock)
         self._failures = 0
+        self._interval_logged = False
 
     @property
     def ticket_id(self) -> str:
@@ -180,18 +192,21 @@ class PrintWatchDetector:
                     json=self._payload(frames[-1].jpeg),
                     headers={"User-Agent": CLIENT_VERSION},
                     timeout=self._timeout,
+                    # the key is in the body: a redirect would resend it elsewhere
+                    allow_redirects=False,
                 ) as resp:
                     status = resp.status
-                    raw = await resp.read()
+                    raw = await read_body(resp)
+            except AnswerTooLarge as err:
+                raise DetectorBadResponse(
+                    f"PrintWatch's answer is too large ({err})"
+                ) from None
             except (aiohttp.ClientError, TimeoutError) as err:
                 raise self._unavailable(
                     f"PrintWatch could not be reached ({type(err).__name__})"
                 ) from err
             latency_ms = (time.perf_counter() - started) * 1000
-            try:
-                body: object = json.loads(raw)
-            except ValueError:
-                body = None
+            body = loads_or_none(raw)
             verdict = self._verdict(self._result_of(status, body), latency_ms)
             self._failures = 0
             return verdict
@@ -283,11 +298,11 @@ class PrintWatchDetector:
         raw_score = body.get("score")
         score: float | None = None
         if raw_score is not None:  # null counts as missing
-            if isinstance(raw_score, bool) or not isinstance(raw_score, int | float):
+            score = finite_number(raw_score)
+            if score is None:
                 raise DetectorBadResponse("PrintWatch's score is not a number")
-            if not 0 <= raw_score <= 1:
+            if not 0 <= score <= 1:
                 raise DetectorBadResponse("PrintWatch's score is outside 0-1")
-            score = float(raw_score)
         raw_defect = body.get("defect_detected")
         defect = _parse_bool(raw_defect)
         if raw_defect is not None and defect is None:
@@ -315,12 +330,7 @@ class PrintWatchDetector:
             warning, pause = bool(levels[0]), bool(levels[1])
         else:
             raise DetectorBadResponse("PrintWatch's levels are malformed")
-        interval = body.get("interval")
-        next_check = (
-            float(interval)
-            if isinstance(interval, int | float) and not isinstance(interval, bool)
-            else None
-        )
+        next_check = self._interval_of(body.get("interval"))
 
         if score is not None:
             failure_score = round(score * 100, 1)
@@ -352,6 +362,22 @@ class PrintWatchDetector:
             usage=Usage(calls=1),
             next_check_after=next_check,
         )
+
+    def _interval_of(self, value: object) -> float | None:
+        """The wait PrintWatch asks for, finite and at most MAX_INTERVAL."""
+        interval = finite_number(value)
+        if interval is None or interval < 0:
+            return None
+        if interval > MAX_INTERVAL:
+            if not self._interval_logged:
+                self._interval_logged = True
+                _LOGGER.warning(
+                    "PrintWatch asked to wait %.0f s between checks; waiting %.0f s",
+                    interval,
+                    MAX_INTERVAL,
+                )
+            return MAX_INTERVAL
+        return interval
 
     def _redact(self, text: str) -> str:
         """Remove the API key from text the service sent back."""
@@ -391,9 +417,11 @@ def _count_boxes(value: object) -> int | None:
     if value is None:
         return 0
     if isinstance(value, str):
+        if len(value) > MAX_BOXES_CHARS:
+            return None
         try:
-            value = json.loads(value)
-        except ValueError:
+            value = loads(value)
+        except NotJSON:
             return None
     if not isinstance(value, list):
         return None
@@ -412,6 +440,4 @@ def _first_sma(value: object) -> float | None:
     first = value[0]
     if isinstance(first, list) and first:
         first = first[0]
-    if isinstance(first, bool) or not isinstance(first, int | float):
-        return None
-    return float(first)
+    return finite_number(first)

@@ -1,0 +1,93 @@
+"""What is kept about a printer across restarts, with HA's `Store`.
+
+The learned baseline, the user's last false alarms, and the job Print Sentinel
+paused (so that resuming it after a restart is still a resume of our own pause).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.storage import Store
+
+from ..const import DOMAIN
+from .policy import PrinterBaseline
+
+STORAGE_VERSION = 1
+SAVE_DELAY = 10.0
+"""Seconds a save waits (several changes in a row are written once)."""
+MAX_FALSE_ALARMS = 10
+
+DATA_STORES = f"{DOMAIN}_baseline_stores"
+"""hass.data key: one `Store` per config entry, kept across reloads so a reload
+reads what a delayed save has not written yet."""
+
+
+def storage_key(entry_id: str) -> str:
+    """The file name (under .storage) of one printer's baseline."""
+    return f"{DOMAIN}.{entry_id}.baseline"
+
+
+class BaselineStore:
+    """One printer's baseline and the user's last false alarms, on disk."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        """Initialise; nothing is read until `async_load`."""
+        stores: dict[str, Store[dict[str, Any]]] = hass.data.setdefault(DATA_STORES, {})
+        if entry_id not in stores:
+            stores[entry_id] = Store(hass, STORAGE_VERSION, storage_key(entry_id))
+        self._store = stores[entry_id]
+        self.baseline: PrinterBaseline | None = None
+        self.false_alarms: list[dict[str, Any]] = []
+        self.paused_job: str | None = None
+        """The job Print Sentinel paused, until it is resumed or another starts."""
+
+    async def async_load(self) -> None:
+        """Read what was stored; anything unusable gives the empty baseline."""
+        data = await self._store.async_load()
+        if not isinstance(data, dict):
+            return
+        if (baseline := data.get("baseline")) is not None:
+            self.baseline = PrinterBaseline.from_dict(baseline)
+        if isinstance(paused := data.get("paused_job"), str):
+            self.paused_job = paused[:100]
+        alarms = data.get("false_alarms")
+        if isinstance(alarms, list):
+            self.false_alarms = [a for a in alarms if isinstance(a, dict)][
+                -MAX_FALSE_ALARMS:
+            ]
+
+    def set_baseline(self, baseline: PrinterBaseline) -> None:
+        """Keep a new baseline (saved a little later)."""
+        self.baseline = baseline
+        self._save()
+
+    def add_false_alarm(self, record: dict[str, Any]) -> None:
+        """Keep a false alarm the user marked (the newest few)."""
+        self.false_alarms = [*self.false_alarms, record][-MAX_FALSE_ALARMS:]
+        self._save()
+
+    def set_paused_job(self, job_id: str | None) -> None:
+        """Remember (or forget, None) the job Print Sentinel paused."""
+        if job_id != self.paused_job:
+            self.paused_job = job_id
+            self._save()
+
+    def _save(self) -> None:
+        self._store.async_delay_save(self._data, SAVE_DELAY)
+
+    def _data(self) -> dict[str, Any]:
+        return {
+            "baseline": self.baseline.as_dict() if self.baseline else None,
+            "false_alarms": self.false_alarms,
+            "paused_job": self.paused_job,
+        }
+
+    @staticmethod
+    async def async_remove(hass: HomeAssistant, entry_id: str) -> None:
+        """Delete a removed printer's file."""
+        store = hass.data.get(DATA_STORES, {}).pop(entry_id, None)
+        if store is None:
+            store = Store[dict[str, Any]](hass, STORAGE_VERSION, storage_key(entry_id))
+        await store.async_remove()
