@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 import json
+import math
 from typing import cast
 
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -431,7 +432,10 @@ def test_sentinel_pauses_a_sudden_failure_on_the_third_bad_frame(
     failed = first_failure(
         policy, state, every(interval, scores(*[92.0] * 6), start=WARM)
     )
-    assert failed == WARM + 3 * interval + max(0.0, MEDIUM.acute_span - 2 * interval)
+    # the first bad frame at WARM + interval; the third at least, and the first
+    # check once the bad frames span `acute_span`
+    checks = max(2, math.ceil(MEDIUM.acute_span / interval))
+    assert failed == WARM + interval + checks * interval
     # at the benchmark's 20 s: a sudden failure within a minute of the first frame
     if interval == 20.0:
         assert failed is not None and failed - WARM <= 60
@@ -503,8 +507,8 @@ def test_sentinel_learns_a_clip_that_shows_in_one_frame_of_five() -> None:
     assert isinstance(core, SentinelCore)
     assert core.base_bad_rate > 0.1
     now = 20.0 * len(clip)
-    # three hits in a row now are no evidence of a failure on this camera...
-    three = scores(85, 85, 85, 8, 8, 85, 8, 8, 8, 8)
+    # three clear hits in a row now are no evidence of a failure on this camera...
+    three = scores(90, 90, 90, 8, 8, 90, 8, 8, 8, 8)
     assert first_failure(policy, state, every(20, three, start=now)) is None
     # ...but on a clean camera they are
     clean = warm_print(policy, until=now)
@@ -532,7 +536,7 @@ def test_sentinel_kinds_that_agree_are_more_evidence() -> None:
         ),
     )
     start = WARM + 120 + 21 * 20
-    same = kinds(*[FailureKind.DETACHMENT] * 6, score=88)
+    same = kinds(*[FailureKind.DETACHMENT] * 6, score=86)
     wander = kinds(
         FailureKind.DETACHMENT,
         FailureKind.BLOB,
@@ -540,7 +544,7 @@ def test_sentinel_kinds_that_agree_are_more_evidence() -> None:
         FailureKind.STRINGING,
         FailureKind.UNDER_EXTRUSION,
         FailureKind.WARPING,
-        score=88,
+        score=86,
     )
     agreeing = first_failure(policy, named, every(20, same, start=start))
     wandering = first_failure(policy, named, every(20, wander, start=start))
@@ -577,7 +581,7 @@ def test_sentinel_leaves_a_plateau_with_wandering_kinds_alone_for_minutes() -> N
 def test_sentinel_a_growing_failure_pauses_sooner_than_a_plateau() -> None:
     policy = make_policy("sentinel")
     state = warm_print(policy)
-    ramp = scores(*[45.0 + 2.5 * i for i in range(14)])  # 45 to 77 in 4.5 min
+    ramp = scores(*[45.0 + i for i in range(30)])  # 45 to 74 in 10 min
     plateau = scores(*[60.0] * 30)
     grown = first_failure(policy, state, every(20, ramp, start=WARM))
     flat = first_failure(policy, state, every(20, plateau, start=WARM))
@@ -668,7 +672,7 @@ def test_sentinel_warning_has_hysteresis_and_goes_stale() -> None:
     policy = make_policy("sentinel")
     state = warm_print(policy)
     state, decisions = run(policy, state, every(20, scores(95, 95), start=WARM))
-    assert decisions == [Decision.WARNING, Decision.WARNING]
+    assert decisions == [Decision.OK, Decision.WARNING]
     stale = MEDIUM.stale_after
     state, decision = policy.step(state, NO_VERDICT, WARM + 40 + stale / 2)
     assert decision is Decision.WARNING
@@ -752,7 +756,7 @@ def test_sentinel_learns_a_printers_baseline_across_prints() -> None:
     # the next print starts from it: three hits in its first minutes are no failure
     state = policy.on_new_print(0, baseline=baseline)
     assert state.baseline == baseline
-    early = scores(*[8.0] * 12, 85, 85, 85, 8, 8, 8)
+    early = scores(*[8.0] * 12, 90, 90, 90, 8, 8, 8)
     assert first_failure(policy, state, every(20, early)) is None
     # a printer without that history does pause on them
     assert first_failure(policy, policy.on_new_print(0), every(20, early)) is not None
