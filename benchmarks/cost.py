@@ -14,13 +14,14 @@ gpt-4.1-nano (patches: detail does not matter) and gpt-4o-mini (tiles: it does),
 with what a model gets to see of a bed: millimetres of a 250 mm bed per pixel and
 per image unit (a 32 px patch, or a 512 px tile; low detail is one 512 px tile for
 the whole picture). `RECOMMENDED_LONG_SIDE` follows from it. Run:
-`python -m benchmarks.cost [--readme]`.
+`python -m benchmarks.cost [--write-readme]`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,7 +129,7 @@ ALTERNATIVE_MODELS: tuple[tuple[str, str], ...] = (
     ("gpt-4o-mini", "high"),
 )
 README = Path(__file__).resolve().parent.parent / "README.md"
-TABLE_START = "<!-- cost-table: written by scripts/bench cost --readme -->"
+TABLE_START = "<!-- cost-table: written by scripts/bench cost --write-readme -->"
 TABLE_END = "<!-- /cost-table -->"
 
 
@@ -234,7 +235,9 @@ def bed_view(setting: Setting, width: int, height: int) -> float:
     long_side = float(max(width, height))
     price = model_price(setting.model)
     if price is not None and isinstance(price.image_rule, PatchRule):
-        seen = min(long_side, PATCH_SIZE * (1536 * long_side / min(width, height)) ** 0.5)
+        seen = min(
+            long_side, PATCH_SIZE * math.sqrt(1536 * long_side / min(width, height))
+        )
     elif setting.detail == "low":
         seen = min(long_side, float(TILE_SIZE))
     else:
@@ -393,7 +396,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Print the cost report, one `name: value unit` per line."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n", 1)[0])
     parser.add_argument(
-        "--readme", action="store_true", help="write the README's cost table"
+        "--write-readme",
+        "--readme",
+        dest="readme",
+        action="store_true",
+        help="write the README's cost table",
     )
     args = parser.parse_args(argv)
     sys.stdout.write("\n".join(asyncio.run(run())) + "\n")

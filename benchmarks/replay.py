@@ -21,7 +21,7 @@ Figures per policy x sensitivity x interval:
   view, and after a fixed failure.
 
 Run: `python -m benchmarks.replay [--seeds N] [--seed S] [--interval S]
-[--scenario NAME ...] [--check] [--readme]`; `--via client` also replays a few
+[--scenario NAME ...] [--check] [--write-readme]`; `--via client` also replays a few
 seeds through the loopback OpenAI simulator and the real client.
 """
 
@@ -30,7 +30,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+import dataclasses
 from dataclasses import dataclass, field
+import json
 import math
 import os
 from pathlib import Path
@@ -71,7 +73,7 @@ SEEDS = 30
 TARGET_INTERVAL = 20.0
 TARGET_SENSITIVITY = "medium"
 README = Path(__file__).resolve().parent.parent / "README.md"
-TABLE_START = "<!-- replay-table: written by scripts/bench replay --readme -->"
+TABLE_START = "<!-- replay-table: written by scripts/bench replay --write-readme -->"
 TABLE_END = "<!-- /replay-table -->"
 
 
@@ -194,7 +196,7 @@ class Contender:
 
 def contenders(names: Iterable[str] = POLICIES) -> list[Contender]:
     """Every policy at every sensitivity it uses (the others once, at medium)."""
-    out = []
+    out: list[Contender] = []
     for name in names:
         levels = SENSITIVITIES if name in SENSITIVE else ("medium",)
         out.extend(Contender(name, level) for level in levels)
@@ -316,28 +318,31 @@ class Job:
     players: tuple[Contender, ...]
 
 
-def run_job(job: Job) -> tuple[float, dict[str, Tally]]:
-    """Replay a job's streams through its contenders."""
+def run_job(job: Job) -> tuple[float, dict[str, dict[int, Tally]]]:
+    """Replay a job's streams through its contenders; tallies per label and seed."""
     policies = [(c.label, c.build()) for c in job.players]
-    tallies = {label: Tally() for label, _ in policies}
+    tallies: dict[str, dict[int, Tally]] = {label: {} for label, _ in policies}
     chosen = [corpus.kind_named(name) for name in job.kinds]
     for seed in job.seeds:
+        for label, _ in policies:
+            tallies[label][seed] = Tally()
         for item in chosen:
             generated = corpus.stream(item, seed, job.interval, job.style)
             for label, policy in policies:
-                tallies[label].add(simulate(policy, generated))
+                tallies[label][seed].add(simulate(policy, generated))
     return job.interval, tallies
 
 
 @dataclass
 class Report:
-    """Tallies per interval and contender label."""
+    """Tallies per interval and contender label (and per seed, `by_seed`)."""
 
     tallies: dict[float, dict[str, Tally]]
     seeds: tuple[int, ...]
     kinds: tuple[Kind, ...]
     players: tuple[Contender, ...]
     elapsed: float = 0.0
+    by_seed: dict[float, dict[str, dict[int, Tally]]] = field(default_factory=dict)
 
     def tally(self, interval: float, name: str, sensitivity: str) -> Tally:
         """A contender's tally (policies that ignore sensitivity: their only one)."""
@@ -364,26 +369,109 @@ def run(
         for i in range(2)
         if seeds[i::2]
     ]
-    tallies: dict[float, dict[str, Tally]] = {
-        interval: {c.label: Tally() for c in chosen_players} for interval in intervals
+    by_seed: dict[float, dict[str, dict[int, Tally]]] = {
+        interval: {c.label: {} for c in chosen_players} for interval in intervals
     }
     count = workers if workers is not None else min(2, os.cpu_count() or 1)
     if count <= 1:
-        results: Iterable[tuple[float, dict[str, Tally]]] = map(run_job, jobs)
+        results: Iterable[tuple[float, dict[str, dict[int, Tally]]]] = map(
+            run_job, jobs
+        )
     else:
         pool = ProcessPoolExecutor(max_workers=count)
         results = pool.map(run_job, jobs)
     for interval, partial in results:
-        for label, tally in partial.items():
-            tallies[interval][label].merge(tally)
+        for label, per_seed in partial.items():
+            for seed, tally in per_seed.items():
+                by_seed[interval][label].setdefault(seed, Tally()).merge(tally)
     if count > 1:
         pool.shutdown()
-    return Report(
-        tallies=tallies,
+    return assemble(
+        by_seed,
         seeds=tuple(seeds),
         kinds=tuple(kinds),
         players=chosen_players,
         elapsed=time.perf_counter() - started,
+    )
+
+
+def assemble(
+    by_seed: dict[float, dict[str, dict[int, Tally]]],
+    *,
+    seeds: tuple[int, ...],
+    kinds: tuple[Kind, ...],
+    players: tuple[Contender, ...],
+    elapsed: float = 0.0,
+) -> Report:
+    """A report from per-seed tallies (summed in seed order)."""
+    tallies: dict[float, dict[str, Tally]] = {}
+    for interval, labels in by_seed.items():
+        tallies[interval] = {}
+        for label, per_seed in labels.items():
+            total = Tally()
+            for seed in sorted(per_seed):
+                total.merge(per_seed[seed])
+            tallies[interval][label] = total
+    return Report(
+        tallies=tallies,
+        seeds=seeds,
+        kinds=kinds,
+        players=players,
+        elapsed=elapsed,
+        by_seed=by_seed,
+    )
+
+
+# --- stored results --------------------------------------------------------------
+
+RESULTS = Path(__file__).resolve().parent / "results" / "replay.json"
+"""The full run's per-seed tallies at 20 s (`--write-readme`), from which the
+README's table is generated; a test regenerates the table from it and replays a
+few seeds to check the stored tallies still match the code."""
+
+
+def tally_as_dict(tally: Tally) -> dict[str, object]:
+    """A tally as JSON-friendly data."""
+    return dataclasses.asdict(tally)
+
+
+def tally_from_dict(data: dict[str, object]) -> Tally:
+    """A tally from `tally_as_dict` data."""
+    return Tally(**data)  # type: ignore[arg-type]
+
+
+def store_results(report: Report, path: Path = RESULTS) -> None:
+    """Write the report's per-seed tallies at the target interval."""
+    per_label = report.by_seed[TARGET_INTERVAL]
+    data = {
+        "interval": TARGET_INTERVAL,
+        "seeds": list(report.seeds),
+        "kinds": [k.name for k in report.kinds],
+        "players": [[c.name, c.sensitivity] for c in report.players],
+        "tallies": {
+            label: {str(seed): tally_as_dict(t) for seed, t in sorted(seeds.items())}
+            for label, seeds in per_label.items()
+        },
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=0, sort_keys=True) + "\n", "utf-8")
+
+
+def load_results(path: Path = RESULTS) -> Report:
+    """The stored run, as a report at the target interval."""
+    data = json.loads(path.read_text("utf-8"))
+    interval = float(data["interval"])
+    by_seed = {
+        interval: {
+            label: {int(seed): tally_from_dict(t) for seed, t in seeds.items()}
+            for label, seeds in data["tallies"].items()
+        }
+    }
+    return assemble(
+        by_seed,
+        seeds=tuple(data["seeds"]),
+        kinds=tuple(corpus.kind_named(name) for name in data["kinds"]),
+        players=tuple(Contender(name, level) for name, level in data["players"]),
     )
 
 
@@ -670,7 +758,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--check", action="store_true", help="exit 1 on a miss")
     parser.add_argument(
-        "--readme", action="store_true", help="write the README's replay table"
+        "--write-readme",
+        "--readme",
+        dest="readme",
+        action="store_true",
+        help="full run only: store the results and write the README's replay table",
     )
     parser.add_argument(
         "--via",
@@ -679,6 +771,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="client: also replay a few seeds through the real client",
     )
     args = parser.parse_args(argv)
+    narrowed = args.seed or args.interval or args.scenario or args.policy
+    if args.readme and (narrowed or args.seeds != SEEDS):
+        parser.error("--write-readme takes the full run (no --seed(s), --interval, "
+                     "--scenario or --policy)")
     seeds = tuple(args.seed) if args.seed else tuple(range(args.seeds))
     intervals = tuple(args.interval) if args.interval else INTERVALS
     kinds = tuple(
@@ -696,7 +792,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     sys.stdout.write("\n".join(format_report(report)) + "\n")
     if args.readme:
-        write_readme(report)
+        store_results(report)
+        write_readme(load_results())
     if args.via == "client":
         from .corpus_client import main as client_main  # noqa: PLC0415
 

@@ -581,12 +581,36 @@ def test_sentinel_leaves_a_plateau_with_wandering_kinds_alone_for_minutes() -> N
 def test_sentinel_a_growing_failure_pauses_sooner_than_a_plateau() -> None:
     policy = make_policy("sentinel")
     state = warm_print(policy)
-    ramp = scores(*[45.0 + i for i in range(30)])  # 45 to 74 in 10 min
+    # 46 to 79 in under 4 minutes: never a bad frame, only ever more moderate ones
+    ramp = scores(*[min(79.0, 46.0 + 3.0 * i) for i in range(30)])
     plateau = scores(*[60.0] * 30)
     grown = first_failure(policy, state, every(20, ramp, start=WARM))
     flat = first_failure(policy, state, every(20, plateau, start=WARM))
     assert grown is not None and flat is not None
     assert grown < flat
+    # without the growth rule, the ramp would take longer than the plateau
+    still = SentinelPolicy(
+        sensitivity="medium", resume_grace=300, tuning=replace(MEDIUM, growth=1e9)
+    )
+    blind = first_failure(still, warm_print(still), every(20, ramp, start=WARM))
+    assert blind is not None and blind > grown
+
+
+@PROPERTY_SETTINGS
+@given(
+    level=st.floats(min_value=45, max_value=80),
+    noise=st.lists(st.floats(min_value=-5, max_value=5), min_size=5, max_size=60),
+)
+def test_sentinel_a_plateau_is_never_growth(level: float, noise: list[float]) -> None:
+    # the step from a clean print onto a plateau, and its noise, are no growth
+    policy = SentinelPolicy(sensitivity="medium", resume_grace=300)
+    state = warm_print(policy)
+    plateau = scores(*[level + n for n in noise])
+    for now, observation in every(20, plateau, start=WARM):
+        state, _ = policy.step(state, observation, now)
+        core = state.core
+        assert isinstance(core, SentinelCore)
+        assert policy.growth(core) < MEDIUM.growth
 
 
 def test_sentinel_start_of_print_counts_half_and_cannot_pause() -> None:

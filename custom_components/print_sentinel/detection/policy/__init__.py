@@ -19,7 +19,7 @@ Use::
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, Protocol
 
 from ...const import DEFAULT_POLICY, DEFAULT_RESUME_GRACE, DEFAULT_SENSITIVITY
 from .anchors import (
@@ -84,7 +84,16 @@ POLICIES: Final[tuple[str, ...]] = (
 )
 """Policy names, the default first."""
 
-_CLASSES: Final[dict[str, type[BasePolicy[PolicyCore]]]] = {
+
+
+class _Factory(Protocol):
+    """How a policy class is built."""
+
+    def __call__(self, *, sensitivity: str, resume_grace: float) -> Policy:
+        """Build the policy."""
+
+
+_CLASSES: Final[dict[str, _Factory]] = {
     SentinelPolicy.name: SentinelPolicy,
     TwoYesPolicy.name: TwoYesPolicy,
     PrintWatchPolicy.name: PrintWatchPolicy,

@@ -123,10 +123,16 @@ class SentinelTuning:
     chronic_reset: float = 0.4
     """...and starts over below this part; failing takes the whole share."""
     level_tau: float = 60.0
-    """Time constant (seconds) of the smoothed evidence (for growth)..."""
+    """Time constant (seconds) of the smoothed evidence."""
     growth: float = 12.0
-    """...which, grown by this much since the chronic episode began, halves its
-    span (twice as much: a quarter). Real failures grow; plateaus do not."""
+    """When the newer half of a chronic episode's moderate frames scores this much
+    more than the older half, its span halves (twice as much: a quarter). Real
+    failures grow; plateaus, infill and supports do not. Only frames of the
+    episode count, so the step from a clean print onto a plateau is no growth."""
+    growth_frames: int = 6
+    """Moderate frames an episode needs before growth is judged..."""
+    growth_memory: int = 12
+    """...and the newest this many are compared."""
     chronic_min_verdicts: int = 4
     """Moderate verdicts a chronic episode needs before it can fail."""
     kind_agreement: float = 0.6
@@ -217,8 +223,8 @@ class SentinelCore(PolicyCore):
     """Moderate verdicts since then."""
     level: float = 0.0
     """Smoothed evidence (time constant `level_tau`)."""
-    level_since: float = 0.0
-    """The lowest smoothed evidence of the settled chronic episode."""
+    episode: tuple[float, ...] = ()
+    """Evidence of the chronic episode's newest moderate frames (for growth)."""
     moderate_kinds: tuple[FailureKind, ...] = ()
     """Kinds of the last moderate frames (consistency of the failure kind)..."""
     moderate_at: float | None = None
@@ -475,28 +481,24 @@ class SentinelPolicy(BasePolicy[SentinelCore]):
         share, _ = self._chronic_bar(probe)
         stale = dt is not None and dt > tuning.chronic_tau
         chronic_since, chronic_verdicts = core.chronic_since, core.chronic_verdicts
-        level_since = core.level_since
+        episode = core.episode
         if chronic >= tuning.chronic_start * share and not stale:
             if chronic_since is None:
-                chronic_since, chronic_verdicts = now, 0
-            # growth counts from the lowest smoothed level once the episode has
-            # settled (a plateau's own step is no growth)
-            if now - chronic_since < 2 * tuning.level_tau:
-                level_since = level
-            else:
-                level_since = min(level_since, level)
+                chronic_since, chronic_verdicts, episode = now, 0, ()
             chronic_verdicts += moderation > 0.0
+            if moderation > 0.0:
+                episode = (*episode, evidence)[-tuning.growth_memory :]
         elif chronic < tuning.chronic_reset * share or stale:
-            chronic_since, chronic_verdicts = None, 0
+            chronic_since, chronic_verdicts, episode = None, 0, ()
 
         # the baseline learns from verdicts `baseline_lag` checks old; once the
         # print is warm, verdicts of an ongoing episode wait (up to `baseline_hold`)
         pending = (*core.pending, evidence)
         base_count, base_bad_n = core.base_count, core.base_bad
         base_moderate_n, base_sum = core.base_moderate, core.base_sum
-        episode = acute > 0.0 or chronic_since is not None or chronic >= 0.5 * share
+        ongoing = acute > 0.0 or chronic_since is not None or chronic >= 0.5 * share
         warm = core.started_at is None or now >= core.started_at + tuning.warmup
-        keep = tuning.baseline_hold if episode and warm else tuning.baseline_lag
+        keep = tuning.baseline_hold if ongoing and warm else tuning.baseline_lag
         if len(pending) > keep:
             decay = self._decay
             for old in pending[: len(pending) - keep]:
@@ -525,7 +527,7 @@ class SentinelPolicy(BasePolicy[SentinelCore]):
             chronic_since=chronic_since,
             chronic_verdicts=chronic_verdicts,
             level=level,
-            level_since=level_since,
+            episode=episode,
             moderate_kinds=moderate_kinds,
             moderate_at=moderate_seen,
             latest=evidence,
@@ -546,13 +548,23 @@ class SentinelPolicy(BasePolicy[SentinelCore]):
         chronic = 0.0
         if core.chronic_since is not None:
             share, span = self._chronic_bar(core)
-            grown = (core.level - core.level_since) / self.tuning.growth
+            grown = self.growth(core) / self.tuning.growth
             if grown >= 1.0:
                 span /= 2.0 ** min(int(grown), 2)
             chronic = (now - core.chronic_since) / span if span > 0 else 1.0
             if core.chronic < share:
                 chronic = min(chronic, 0.99)
         return acute, chronic
+
+    def growth(self, core: SentinelCore) -> float:
+        """How much more the newer half of the episode's frames scores (0: none)."""
+        frames = core.episode
+        if len(frames) < self.tuning.growth_frames:
+            return 0.0
+        half = len(frames) // 2
+        older = sum(frames[:half]) / half
+        newer = sum(frames[-half:]) / half
+        return max(0.0, newer - older)
 
     def _decide(self, core: SentinelCore, previous: Decision, now: float) -> Decision:
         tuning = self.tuning
@@ -605,7 +617,7 @@ class SentinelPolicy(BasePolicy[SentinelCore]):
             chronic_since=None,
             chronic_verdicts=0,
             level=0.0,
-            level_since=0.0,
+            episode=(),
             moderate_kinds=(),
             moderate_at=None,
             latest=0.0,
