@@ -34,10 +34,7 @@ import random
 from typing import Final
 
 from custom_components.print_sentinel.detection.policy import NoVerdict, Observation
-from custom_components.print_sentinel.detection.prompt import (
-    PAUSE_SCORE,
-    WARNING_SCORE,
-)
+from custom_components.print_sentinel.detection.prompt import PAUSE_SCORE, WARNING_SCORE
 from custom_components.print_sentinel.detection.verdict import FailureKind, Verdict
 
 MINUTE: Final = 60.0
@@ -255,9 +252,7 @@ def bursts_in(
     return tuple(out)
 
 
-def spikes(
-    base: FrameFn, rate: float, low: float, high: float, shows: str
-) -> FrameFn:
+def spikes(base: FrameFn, rate: float, low: float, high: float, shows: str) -> FrameFn:
     """`base`, with a share `rate` of frames scoring `low`-`high` (clip, logo)."""
 
     def frame(t: float, rng: random.Random) -> Truth:
@@ -338,9 +333,9 @@ def failure(
     return frame
 
 
-def growing(start: float, minutes: float, low: float, high: float) -> Callable[
-    [float], float | None
-]:
+def growing(
+    start: float, minutes: float, low: float, high: float
+) -> Callable[[float], float | None]:
     """A level that grows from `low` to `high` over `minutes` from `start`."""
     length = minutes * MINUTE
 
@@ -710,19 +705,19 @@ _FAILURE_DOCS: Final = {
     ),
     "knocked_over": (
         "A tall part knocked over by the nozzle: 88-98 at once. euriscolabs.com/"
-        "manufacturing/3d-printing/anomalies/spaghetti (\"part knocked by nozzle\"); "
+        'manufacturing/3d-printing/anomalies/spaghetti ("part knocked by nozzle"); '
         "printpal.io/wiki/spaghetti-and-failed-prints."
     ),
     "support_collapse": (
         "A support gives way and the part above prints in air: spaghetti from 40 to "
         "95 in 1-3 minutes. euriscolabs.com/manufacturing/3d-printing/anomalies/"
-        "spaghetti (\"support structure breaks\")."
+        'spaghetti ("support structure breaks").'
     ),
     "layer_shift": (
         "A subtle, persistent layer shift the detector scores 52-62 (45-65 per "
         "frame). printpal.io/wiki/spaghetti-and-failed-prints (print continues "
-        "offset); printhiv3d.com/blog/automatic-print-failure-detection (\"a subtle "
-        "layer shift is easy to miss\")."
+        'offset); printhiv3d.com/blog/automatic-print-failure-detection ("a subtle '
+        'layer shift is easy to miss").'
     ),
     "blob": (
         "A blob growing on the nozzle over 6-15 minutes (25 to 90; onset at 60). "
@@ -760,7 +755,9 @@ def _register_failures() -> None:
             base = "detachment" if early else pattern
 
             def draw(
-                rng: random.Random, base: str = base, variant: str = variant,
+                rng: random.Random,
+                base: str = base,
+                variant: str = variant,
                 early: bool = early,
             ) -> Plan:
                 return _failure_plan(rng, base, variant, early=early)
@@ -985,7 +982,9 @@ class Detector:
         return make_verdict(score, reported, "graded")
 
 
-def frames(plan: Plan, interval: float, rng: random.Random) -> Iterator[tuple[float, Truth]]:
+def frames(
+    plan: Plan, interval: float, rng: random.Random
+) -> Iterator[tuple[float, Truth]]:
     """The plan's frames at every check, the first one interval after the start."""
     # a random phase: checks are not aligned with events
     t = rng.uniform(0.2, 1.0) * interval

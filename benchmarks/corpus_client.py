@@ -42,8 +42,8 @@ from simulators.openai_compat import DEFAULT_API_KEY, OpenAISimulator, SimMode
 from simulators.scene import Scene, render_frame
 
 from . import corpus
-from .cost import RECOMMENDED_LONG_SIDE
 from .corpus import KINDS, SCENE_KIND, STYLES, Kind, Stream, Truth
+from .cost import RECOMMENDED_LONG_SIDE
 
 CAMERA = (640, 360)
 MAX_CHECKS = 120
@@ -138,7 +138,10 @@ async def scripted(
                     frames = dict(truths(item, seed, interval))
                     async with OpenAISimulator(DEFAULT_API_KEY) as sim:
                         detector = OpenAIDetector(
-                            client, DEFAULT_API_KEY, sim.url, DEFAULT_MODEL,
+                            client,
+                            DEFAULT_API_KEY,
+                            sim.url,
+                            DEFAULT_MODEL,
                             max_frames=1,
                         )
                         for at, observation in _window(
@@ -199,7 +202,7 @@ def main(
     interval: float = 20.0,
 ) -> list[str]:
     """Run both paths; print and return their figures."""
-    from .replay import Tally, contenders, row, simulate  # noqa: PLC0415  (cycle)
+    from .replay import Tally, contenders, row, simulate
 
     checks, mismatches = asyncio.run(scripted(kinds, seeds, interval))
     lines = [
@@ -222,8 +225,6 @@ def main(
         tally = Tally()
         for item in streams:
             tally.add(simulate(policy, item))
-        lines.append(
-            f"replay.client.image.{contender.name}: " + "  ".join(row(tally))
-        )
+        lines.append(f"replay.client.image.{contender.name}: " + "  ".join(row(tally)))
     sys.stdout.write("\n".join(lines) + "\n")
     return lines

@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+import math
 from pathlib import Path
 import re
 import sys
-from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -38,14 +38,13 @@ from custom_components.print_sentinel.detection.cost import (
     DEFAULT_FRAME_COUNT,
     DEFAULT_LONG_SIDE,
     DEFAULT_MODEL,
-    SECONDS_PER_HOUR,
     PATCH_SIZE,
+    SECONDS_PER_HOUR,
     TILE_SIZE,
+    PatchRule,
     estimate_print_hour,
     model_price,
     request_cost,
-    tile_count,
-    PatchRule,
 )
 from custom_components.print_sentinel.detection.detectors.openai_compat import (
     OpenAIDetector,
@@ -291,8 +290,16 @@ def readme_table(measured: Sequence[tuple[Measured, float]]) -> list[str]:
             and setting.model == DEFAULT_MODEL
             else ""
         )
+        default = (
+            " (default)"
+            if setting.frames == DEFAULT_FRAME_COUNT
+            and setting.long_side == DEFAULT_LONG_SIDE
+            and setting.model == DEFAULT_MODEL
+            and setting.detail == DEFAULT_DETAIL
+            else ""
+        )
         lines.append(
-            f"| {mark}{setting.frames} x {setting.long_side} px{mark} | "
+            f"| {mark}{setting.frames} x {setting.long_side} px{mark}{default} | "
             f"{setting.model}, {setting.detail} | {item.image_tokens:.0f} | "
             f"{item.per_hour:.4f} | {FAILURE_MM / per_pixel:.0f} |"
         )

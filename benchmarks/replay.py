@@ -167,10 +167,16 @@ def simulate(policy: Policy, item: Stream) -> Outcome:
             if group == FAILURE or resume_at is None:
                 break
             paused_until = math.inf  # until the user has fixed it
-    if outcome.decided is not None and outcome.decided > MISS_AFTER:
-        outcome.decided = None
-    if outcome.warned is not None and outcome.warned > MISS_AFTER:
-        outcome.warned = None
+    # tenths of a second are plenty, and keep the stored results small
+    outcome.good_seconds = round(outcome.good_seconds, 1)
+    if outcome.decided is not None:
+        outcome.decided = (
+            None if outcome.decided > MISS_AFTER else round(outcome.decided, 1)
+        )
+    if outcome.warned is not None:
+        outcome.warned = (
+            None if outcome.warned > MISS_AFTER else round(outcome.warned, 1)
+        )
     return outcome
 
 
@@ -454,7 +460,9 @@ def store_results(report: Report, path: Path = RESULTS) -> None:
         },
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=0, sort_keys=True) + "\n", "utf-8")
+    path.write_text(
+        json.dumps(data, separators=(",", ":"), sort_keys=True) + "\n", "utf-8"
+    )
 
 
 def load_results(path: Path = RESULTS) -> Report:
@@ -773,13 +781,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     narrowed = args.seed or args.interval or args.scenario or args.policy
     if args.readme and (narrowed or args.seeds != SEEDS):
-        parser.error("--write-readme takes the full run (no --seed(s), --interval, "
-                     "--scenario or --policy)")
+        parser.error(
+            "--write-readme takes the full run (no --seed(s), --interval, "
+            "--scenario or --policy)"
+        )
     seeds = tuple(args.seed) if args.seed else tuple(range(args.seeds))
     intervals = tuple(args.interval) if args.interval else INTERVALS
-    kinds = tuple(
-        k for k in KINDS if not args.scenario or k.name in set(args.scenario)
-    )
+    kinds = tuple(k for k in KINDS if not args.scenario or k.name in set(args.scenario))
     if not kinds:
         parser.error("no such scenario kind")
     players = contenders(args.policy or POLICIES)
@@ -795,7 +803,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         store_results(report)
         write_readme(load_results())
     if args.via == "client":
-        from .corpus_client import main as client_main  # noqa: PLC0415
+        from .corpus_client import main as client_main
 
         client_main(kinds=kinds)
     return 1 if args.check and target_problems(report) else 0

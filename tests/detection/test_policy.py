@@ -617,7 +617,7 @@ def test_sentinel_start_of_print_counts_half_and_cannot_pause() -> None:
     policy = make_policy("sentinel")
     quiet = MEDIUM.quiet_period
     # a purge line that scores high for the first three minutes, then a clean print
-    purge = [*[90.0] * int(180 // 20), *[8.0] * 20]
+    purge = [*[90.0] * (180 // 20), *[8.0] * 20]
     _, decisions = run(policy, policy.on_new_print(0), every(20, scores(*purge)))
     assert Decision.FAILURE not in decisions
     assert Decision.WARNING not in decisions[: int(quiet // 20) - 1]
@@ -771,7 +771,9 @@ def test_sentinel_learns_a_printers_baseline_across_prints() -> None:
     clip = [85.0 if i % 5 == 0 else 8.0 for i in range(180)]
     baseline = None
     for _ in range(3):
-        state, _ = run(policy, policy.on_new_print(0, baseline=baseline), every(20, scores(*clip)))
+        state, _ = run(
+            policy, policy.on_new_print(0, baseline=baseline), every(20, scores(*clip))
+        )
         baseline = policy.learn(baseline, state)
     assert baseline is not None
     assert baseline.prints == 3
@@ -819,8 +821,6 @@ def test_sentinel_learned_baselines_stay_in_range(
     assert PrinterBaseline.from_dict(learned.as_dict()) == PrinterBaseline.from_dict(
         json.loads(json.dumps(learned.as_dict()))
     )
-
-
 
 
 # --- shared behaviour ------------------------------------------------------------

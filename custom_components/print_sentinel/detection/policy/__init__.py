@@ -85,7 +85,6 @@ POLICIES: Final[tuple[str, ...]] = (
 """Policy names, the default first."""
 
 
-
 class _Factory(Protocol):
     """How a policy class is built."""
 

@@ -14,7 +14,6 @@ from typing import Final
 from ..verdict import Verdict
 from .framework import BasePolicy, Decision, PolicyCore, score_of
 
-
 # --- two_yes: the original MK4S script -------------------------------------------
 
 

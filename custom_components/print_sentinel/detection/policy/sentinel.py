@@ -260,21 +260,21 @@ class SentinelCore(PolicyCore):
 
     @property
     def base_bad_rate(self) -> float:
-        """This print's rate of bad frames so far (prior included)."""
+        """Rate of bad frames on this print so far (prior included)."""
         return (self.prior_weight * self.prior_bad + self.base_bad) / (
             self.prior_weight + self.base_count
         )
 
     @property
     def base_moderate_rate(self) -> float:
-        """This print's rate of moderate frames so far (prior included)."""
+        """Rate of moderate frames on this print so far (prior included)."""
         return (self.prior_weight * self.prior_moderate + self.base_moderate) / (
             self.prior_weight + self.base_count
         )
 
     @property
     def base_mean(self) -> float:
-        """This print's mean evidence so far (prior included)."""
+        """Mean evidence on this print so far (prior included)."""
         return (self.prior_weight * self.prior_mean + self.base_sum) / (
             self.prior_weight + self.base_count
         )
