@@ -805,7 +805,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.via == "client":
         from .corpus_client import main as client_main
 
-        client_main(kinds=kinds)
+        client_main(
+            kinds=kinds,
+            seeds=tuple(args.seed) if args.seed else (0,),
+            interval=intervals[0] if args.interval else TARGET_INTERVAL,
+        )
     return 1 if args.check and target_problems(report) else 0
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks import corpus, cost, replay
+from benchmarks import corpus, corpus_client, cost, replay
 
 # phcc blocks creating sockets; connecting stays limited to 127.0.0.1
 pytestmark = pytest.mark.usefixtures("socket_enabled")
@@ -77,3 +77,34 @@ async def test_readme_cost_table_is_measured_again() -> None:
     block = cost.readme_block()
     assert block, "README.md has no cost table between its markers"
     assert block == cost.readme_table(await cost.run_alternatives())
+
+
+async def test_generated_verdicts_are_what_the_real_client_returns() -> None:
+    # the corpus's verdicts, scripted into the OpenAI simulator and read back
+    # through OpenAIDetector (errors as HTTP 503), check by check
+    kinds = [
+        corpus.kind_named(name)
+        for name in ("fail_detachment_errors", "good_clip_errors", "fail_blob")
+    ]
+    checks, mismatches = await corpus_client.scripted(kinds, (3,), 20.0)
+    assert checks > 100
+    assert mismatches == 0
+
+
+def test_replay_prints_its_figures_with_the_seed_count(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    kinds = ("good_bed_clip", "fail_detachment")
+    args = ["--seed", "4", "--interval", "30", "--workers", "1", "--scenario", *kinds]
+    assert replay.main(args) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("# replay: 2 scenario kinds (1 good, 1 failures, 0 ")
+    assert "x seed 4 x 2 detector styles" in out[0]
+    assert "a check every 30 s" in out[0]
+    header = out[3].split()
+    assert header[:3] == ["interval", "sensitivity", "policy"]
+    rows = [line.split() for line in out[4:] if line.startswith("30 s")]
+    # sentinel and obico at three sensitivities, the other anchors once
+    assert len(rows) == 3 * 2 + 3
+    figures = [line for line in out if line.startswith("replay.")]
+    assert figures[-1].startswith("replay.elapsed: ")
