@@ -1100,3 +1100,32 @@ def test_irregular_and_backward_times_equal_their_running_maximum(
     if isinstance(state.core, SentinelCore):
         assert state.core.acute >= 0
         assert 0 <= state.core.chronic <= 1
+
+
+@PROPERTY_SETTINGS
+@given(
+    sensitivity=sensitivities,
+    before=timed_stream(min_interval=10, max_interval=40, max_size=40),
+    after=timed_stream(min_interval=10, max_interval=40, max_size=60),
+)
+def test_sentinel_an_overruled_pause_never_makes_it_pause_sooner(
+    sensitivity: str,
+    before: list[tuple[float, Observation]],
+    after: list[tuple[float, Observation]],
+) -> None:
+    # the same print, resumed at the same time: once as the user saying "that was
+    # no failure" (our own pause resumed), once as a plain resume
+    policy = make_policy("sentinel", sensitivity=sensitivity, resume_grace=0)
+    start = SENTINEL_TUNING[sensitivity].quiet_period
+    state, _ = run(
+        policy, policy.on_new_print(0), [(start + t, v) for t, v in before]
+    )
+    resumed_at = start + (before[-1][0] if before else 0.0)
+    overruled = policy.on_resume(state, resumed_at, own_pause=True)
+    plain = policy.on_resume(state, resumed_at, own_pause=False)
+    later = [(resumed_at + t, v) for t, v in after]
+    raised = first_failure(policy, overruled, later)
+    normal = first_failure(policy, plain, later)
+    if raised is not None:
+        assert normal is not None
+        assert normal <= raised
