@@ -490,8 +490,15 @@ def _s(value: float | None) -> str:
     return "never" if value is None else f"{value:.0f}"
 
 
+def _at(values: Sequence[float | None], share: float) -> str:
+    """A percentile as printed: n/a without values, never if it is a miss."""
+    return _s(percentile(values, share)) if values else "n/a"
+
+
 def _pair(values: Sequence[float | None]) -> str:
-    return f"{_s(percentile(values, 0.5))}/{_s(percentile(values, 0.9))}"
+    if not values:
+        return "n/a"
+    return f"{_at(values, 0.5)}/{_at(values, 0.9)}"
 
 
 def row(tally: Tally) -> list[str]:
@@ -610,7 +617,8 @@ def target_lines(report: Report) -> list[str]:
         theirs = "; ".join(
             f"{name}: {getattr_figure(t, figure)}" for name, t in anchors.items()
         )
-        return f"replay.{key}: {value} {unit} (target {limit}; {theirs})"
+        theirs = f"; {theirs}" if theirs else ""
+        return f"replay.{key}: {value} {unit} (target {limit}{theirs})"
 
     return [
         line(
@@ -629,21 +637,21 @@ def target_lines(report: Report) -> list[str]:
         ),
         line(
             "sudden_median",
-            _s(percentile(ours.sudden, 0.5)),
+            _at(ours.sudden, 0.5),
             "s",
             f"<= {TARGETS.sudden_median:g}",
             "sudden_median",
         ),
         line(
             "gradual_median",
-            _s(percentile(ours.gradual, 0.5)),
+            _at(ours.gradual, 0.5),
             "s",
             f"<= {TARGETS.gradual_median:g}",
             "gradual_median",
         ),
         line(
             "p90",
-            _s(percentile(ours.failures, 0.9)),
+            _at(ours.failures, 0.9),
             "s",
             f"<= {TARGETS.p90:g}",
             "p90",
@@ -666,11 +674,11 @@ def getattr_figure(tally: Tally, figure: str) -> str:
         case "missed":
             return f"{100 * tally.missed_share:.1f}"
         case "sudden_median":
-            return _s(percentile(tally.sudden, 0.5))
+            return _at(tally.sudden, 0.5)
         case "gradual_median":
-            return _s(percentile(tally.gradual, 0.5))
+            return _at(tally.gradual, 0.5)
         case "p90":
-            return _s(percentile(tally.failures, 0.9))
+            return _at(tally.failures, 0.9)
         case _:
             return f"{tally.re_pauses_false:.2f}"
 
