@@ -1117,9 +1117,7 @@ def test_sentinel_an_overruled_pause_never_makes_it_pause_sooner(
     # no failure" (our own pause resumed), once as a plain resume
     policy = make_policy("sentinel", sensitivity=sensitivity, resume_grace=0)
     start = SENTINEL_TUNING[sensitivity].quiet_period
-    state, _ = run(
-        policy, policy.on_new_print(0), [(start + t, v) for t, v in before]
-    )
+    state, _ = run(policy, policy.on_new_print(0), [(start + t, v) for t, v in before])
     resumed_at = start + (before[-1][0] if before else 0.0)
     overruled = policy.on_resume(state, resumed_at, own_pause=True)
     plain = policy.on_resume(state, resumed_at, own_pause=False)
