@@ -21,7 +21,10 @@ Two tests run side by side:
   frames when it keeps naming one specific failure (a layer shift, a blob), the
   span at half the frames when it names nothing specific (detectors without kinds
   always say "spaghetti"), twice the span when the kinds wander (infill patterns
-  and supports look like a different failure from frame to frame).
+  and supports look like a different failure from frame to frame). One kind means
+  seven frames in ten name it (a clip named at random among four kinds reaches
+  five of eight by chance). The span starts over whenever the share falls to
+  twice what this print shows anyway, so a clip's steady rate never builds one.
 
 Around them:
 
@@ -122,6 +125,10 @@ class SentinelTuning:
     """The span counts from when the share reaches this part of what counts..."""
     chronic_reset: float = 0.4
     """...and starts over below this part; failing takes the whole share."""
+    chronic_reset_base: float = 2.0
+    """...or below this many times the baseline's rate of moderate frames: a share
+    that only hovers at what this camera always shows (a clip in a third of the
+    frames) never builds up a span."""
     level_tau: float = 60.0
     """Time constant (seconds) of the smoothed evidence."""
     growth: float = 12.0
@@ -135,7 +142,7 @@ class SentinelTuning:
     """...and the newest this many are compared."""
     chronic_min_verdicts: int = 4
     """Moderate verdicts a chronic episode needs before it can fail."""
-    kind_agreement: float = 0.6
+    kind_agreement: float = 0.7
     """Share of recent moderate frames naming one kind for it to be consistent."""
     kind_memory: float = 600.0
     prior_bad_rate: float = 0.03
@@ -414,6 +421,10 @@ class SentinelPolicy(BasePolicy[SentinelCore]):
         raised = self._raise(core)
         return min(max(share, floor) * raised, 0.95), span * (2.0 * raised - 1.0)
 
+    def _warm(self, core: SentinelCore, now: float) -> bool:
+        """Past the warm-up, when the baseline stops learning from everything."""
+        return core.started_at is None or now >= core.started_at + self.tuning.warmup
+
     def _in_quiet(self, core: SentinelCore, now: float) -> bool:
         return (
             core.started_at is not None
@@ -488,7 +499,16 @@ class SentinelPolicy(BasePolicy[SentinelCore]):
             chronic_verdicts += moderation > 0.0
             if moderation > 0.0:
                 episode = (*episode, evidence)[-tuning.growth_memory :]
-        elif chronic < tuning.chronic_reset * share or stale:
+        elif (
+            chronic < tuning.chronic_reset * share
+            or stale
+            or (
+                self._warm(core, now)
+                and chronic
+                < tuning.chronic_reset_base
+                * max(core.base_moderate_rate, core.floor_moderate)
+            )
+        ):
             chronic_since, chronic_verdicts, episode = None, 0, ()
 
         # the baseline learns from verdicts `baseline_lag` checks old; once the
@@ -497,7 +517,7 @@ class SentinelPolicy(BasePolicy[SentinelCore]):
         base_count, base_bad_n = core.base_count, core.base_bad
         base_moderate_n, base_sum = core.base_moderate, core.base_sum
         ongoing = acute > 0.0 or chronic_since is not None or chronic >= 0.5 * share
-        warm = core.started_at is None or now >= core.started_at + tuning.warmup
+        warm = self._warm(core, now)
         keep = tuning.baseline_hold if ongoing and warm else tuning.baseline_lag
         if len(pending) > keep:
             decay = self._decay
