@@ -131,6 +131,8 @@ class RequestRecord:
     status: int
     at: float
     """`time.monotonic()` when the answer was decided."""
+    port: int = 0
+    """The local port the request came in on (see `add_listener`)."""
 
 
 def _json(data: object, *, malformed: bool = False, status: int = 200) -> web.Response:
@@ -228,6 +230,7 @@ class PrusaLinkSimulator:
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
         self._control_site: web.TCPSite | None = None
+        self._extra_sites: list[web.TCPSite] = []
         self._online = False
         self._stopping = False
         self._ticker: asyncio.Task[None] | None = None
@@ -263,6 +266,19 @@ class PrusaLinkSimulator:
             await control.start()
             self._control_site, self._control_port = control, control.port
 
+    async def add_listener(self) -> str:
+        """Serve the same printer on one more free port; return its base URL.
+
+        Two clients on two ports are one printer, and `RequestRecord.port` tells
+        their requests apart (the poll benchmark's two integrations).
+        """
+        if self._runner is None:
+            raise RuntimeError("simulator not started")
+        site = web.TCPSite(self._runner, self._host, 0)
+        await site.start()
+        self._extra_sites.append(site)
+        return f"http://{self._host}:{site.port}"
+
     async def stop(self) -> None:
         """Stop listening and end every background task."""
         self._stopping = True
@@ -274,6 +290,7 @@ class PrusaLinkSimulator:
         if self._runner is not None:
             await self._runner.cleanup()
         self._runner = self._site = self._control_site = None
+        self._extra_sites.clear()
         self._online = False
 
     async def __aenter__(self) -> PrusaLinkSimulator:
@@ -505,8 +522,14 @@ class PrusaLinkSimulator:
         self.requests.clear()
 
     def _record(self, request: web.Request, status: int) -> None:
+        sockname = (
+            None
+            if request.transport is None
+            else request.transport.get_extra_info("sockname")
+        )
+        port = sockname[1] if sockname else 0
         self.requests.append(
-            RequestRecord(request.method, request.path, status, time.monotonic())
+            RequestRecord(request.method, request.path, status, time.monotonic(), port)
         )
 
     def snapshot(self) -> dict[str, Any]:

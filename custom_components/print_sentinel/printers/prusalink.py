@@ -4,8 +4,17 @@ The MK4's board is weak: HA core's integration polls five endpoints every 30 s a
 users saw it break the printer's Prusa Connect link. This backend reads only
 `/api/v1/status` on each poll (it carries state, temperatures and the job's progress);
 `/api/v1/job` only when the job id changes (for its name and file); the loaded
-material (legacy `/api/printer`) when the job changes and at a slow cadence
-otherwise; `/api/v1/info` and `/api/version` once, for the device registry.
+material (legacy `/api/printer`) when the job changes and every 10 minutes while no
+job runs (during a job the print file says what it prints); `/api/v1/info` and
+`/api/version` once, for the device registry.
+
+It also says how soon to poll next (`poll_interval`, used by the coordinator):
+every `STEADY_SECONDS` through a print or a pause (a change from the printer's
+own screen shows within that), every `FAST_SECONDS` for a while after a command
+and in the job's last minute, the idle interval while idle and twice that once
+the printer has been idle for `LONG_IDLE_SECONDS`. One `httpx` Digest auth is kept
+for every request, so its nonce is reused for as long as the printer accepts it
+(Buddy: until reboot; Raspberry Pi PrusaLink: 60-120 s, then one 401).
 """
 
 from __future__ import annotations
@@ -60,6 +69,17 @@ _LOGGER = logging.getLogger(__name__)
 
 REQUEST_TIMEOUT = 10.0
 MATERIAL_REFRESH_SECONDS = 600.0
+STEADY_SECONDS = 10.0
+"""Poll at least this often through a print or a pause (unless set slower)."""
+FAST_SECONDS = 3.0
+"""Poll this often after a command and at the end of a job."""
+AFTER_COMMAND_SECONDS = 15.0
+END_OF_JOB_SECONDS = 60.0
+LONG_IDLE_SECONDS = 300.0
+"""Idle this long, the printer is polled at twice the idle interval."""
+_ACTIVE_STATES = frozenset(
+    {PrinterState.PRINTING, PrinterState.PAUSED, PrinterState.ATTENTION}
+)
 MAX_METADATA_BYTES = 4 * 1024 * 1024
 """Print files above this size are not downloaded for their filament type."""
 MAX_JSON_BYTES = 1024 * 1024
@@ -249,6 +269,9 @@ class PrusaLinkBackend:
         self._job: JobSnapshot | None = None
         self._material: str | None = None
         self._material_due = 0.0
+        self._command_at = -math.inf
+        self._state: PrinterState | None = None
+        self._state_since = 0.0
         self._unknown_states = SeenOnce()
         self._identity: PrinterIdentity | None = None
 
@@ -373,7 +396,9 @@ class PrusaLinkBackend:
             self._job = await self._read_job() if job_id is not None else None
             self._job_id = job_id
         now = self._clock()
-        if job_changed or now >= self._material_due:
+        if state is not self._state:
+            self._state, self._state_since = state, now
+        if job_changed or (job_id is None and now >= self._material_due):
             await self._refresh_material(now)
         job: JobSnapshot | None = None
         if self._job is not None and job_id is not None:
@@ -484,10 +509,37 @@ class PrusaLinkBackend:
             telemetry.get("material") if isinstance(telemetry, dict) else None
         )
 
+    def poll_interval(
+        self, snapshot: PrinterSnapshot, printing: float, idle: float
+    ) -> float:
+        """Seconds until the next poll, given the user's intervals.
+
+        `printing` / `idle` are the configured intervals (6 s / 30 s by default).
+        """
+        now = self._clock()
+        fast = min(printing, FAST_SECONDS)
+        if now - self._command_at < AFTER_COMMAND_SECONDS:
+            return fast  # the user waits for the command to show
+        if snapshot.state in _ACTIVE_STATES:
+            remaining = snapshot.job.time_remaining if snapshot.job else None
+            if (
+                snapshot.state is PrinterState.PRINTING
+                and remaining is not None
+                and remaining <= END_OF_JOB_SECONDS
+            ):
+                return fast
+            return max(printing, STEADY_SECONDS)
+        if snapshot.state in {PrinterState.BUSY}:
+            return printing
+        if now - self._state_since >= LONG_IDLE_SECONDS:
+            return 2 * idle
+        return idle
+
     async def _job_command(self, command: Callable[[int], Awaitable[None]]) -> None:
         if self._job_id is None:
             raise PrinterCommandRefused("the printer has no job")
         job_id = self._job_id
+        self._command_at = self._clock()
         await self._call(lambda: command(job_id))
 
     async def async_pause(self) -> None:
