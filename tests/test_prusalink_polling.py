@@ -67,6 +67,8 @@ async def test_intervals_through_a_print(client: httpx.AsyncClient) -> None:
         sim.advance(60)
         finished = await backend.async_poll()
         assert backend.poll_interval(finished, 6, 30) == 30
+        sim.set_state("BUSY", clear_job=True)  # e.g. homing from the screen
+        assert backend.poll_interval(await backend.async_poll(), 6, 30) == 6
 
 
 def test_benchmark_runs_core_and_ours_side_by_side() -> None:
