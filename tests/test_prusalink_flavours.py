@@ -19,7 +19,9 @@ import pytest
 
 from custom_components.print_sentinel.const import DOMAIN
 from custom_components.print_sentinel.printers.base import (
+    PrinterAuthError,
     PrinterCommandRefused,
+    PrinterResponseError,
     PrinterState,
 )
 from custom_components.print_sentinel.printers.prusalink import PrusaLinkBackend
@@ -242,3 +244,59 @@ def test_cli_flavour_and_serial_per_port() -> None:
         get_flavour("mk2")
     with pytest.raises(SystemExit):
         parse_args(["--flavour", "mk2"])
+
+
+async def test_mk3s_api_key_needs_no_challenge(
+    client: httpx.AsyncClient, mk3s: PrusaLinkSimulator
+) -> None:
+    backend = PrusaLinkBackend(client, mk3s.url, "maker", "", api_key="key-4711")
+    mk3s.advance(10)
+    mk3s.start_job("part_0.4n_0.2mm_PETG_MK3S_1h.gcode", "PETG", 3600)
+    for _ in range(4):  # past two nonce lifetimes
+        assert (await backend.async_poll()).state is PrinterState.PRINTING
+        mk3s.advance(61)
+    await backend.async_pause()
+    await _settled(mk3s)
+    assert (await backend.async_poll()).state is PrinterState.PAUSED
+    with pytest.raises(PrinterCommandRefused):
+        await backend.async_pause()
+    await backend.async_resume()
+    await _settled(mk3s)
+    await backend.async_continue()  # a no-op there, and no error
+    await backend.async_cancel()
+    await _settled(mk3s)
+    assert (await backend.async_poll()).state is PrinterState.STOPPED
+    assert mk3s.count(status=401) == 0
+    assert mk3s.count(status=403) == 0
+
+
+async def test_mk3s_wrong_api_key_is_an_auth_error(
+    client: httpx.AsyncClient, mk3s: PrusaLinkSimulator
+) -> None:
+    backend = PrusaLinkBackend(client, mk3s.url, "maker", PASSWORD, api_key=PASSWORD)
+    with pytest.raises(PrinterAuthError):
+        await backend.async_poll()
+    mk3s.start_job("part.gcode", "PLA", 600)
+    backend._job_id = mk3s.job_id  # as if a poll had seen the job
+    with pytest.raises(PrinterAuthError):
+        await backend.async_pause()
+
+
+@pytest.mark.parametrize("key", ["", "with space", "line\nbreak", "x" * 300])
+def test_unusable_api_key_is_refused(client: httpx.AsyncClient, key: str) -> None:
+    with pytest.raises(ValueError, match="API key"):
+        PrusaLinkBackend(client, "127.0.0.1", "maker", "pw", api_key=key)
+
+
+async def test_mk3s_api_key_command_errors(
+    client: httpx.AsyncClient, mk3s: PrusaLinkSimulator
+) -> None:
+    backend = PrusaLinkBackend(client, mk3s.url, "maker", "", api_key="key-4711")
+    mk3s.start_job("part.gcode", "PLA", 600)
+    backend._job_id = 9999  # a job the printer no longer has
+    with pytest.raises(PrinterCommandRefused, match="gone"):
+        await backend.async_resume()
+    backend._job_id = mk3s.job_id
+    mk3s.faults.server_error = True
+    with pytest.raises(PrinterResponseError, match="HTTP 500"):
+        await backend.async_pause()

@@ -14,7 +14,9 @@ own screen shows within that), every `FAST_SECONDS` for a while after a command
 and in the job's last minute, the idle interval while idle and twice that once
 the printer has been idle for `LONG_IDLE_SECONDS`. One `httpx` Digest auth is kept
 for every request, so its nonce is reused for as long as the printer accepts it
-(Buddy: until reboot; Raspberry Pi PrusaLink: 60-120 s, then one 401).
+(Buddy: until reboot; Raspberry Pi PrusaLink: 60-120 s, then one 401). With
+`api_key` (the Raspberry Pi PrusaLink's own key, not the password) every request
+carries `X-Api-Key` instead and no challenge is ever needed.
 """
 
 from __future__ import annotations
@@ -248,11 +250,21 @@ class PrusaLinkBackend:
         *,
         name: str | None = None,
         clock: Callable[[], float] | None = None,
+        api_key: str | None = None,
     ) -> None:
         """Initialise with HA's shared httpx client and the printer's credentials.
 
-        `name` is what the user called the printer when adding it (None: its own).
+        `name` is what the user called the printer when adding it (None: its own);
+        `api_key` replaces Digest by `X-Api-Key` (ValueError if it cannot be a
+        header value).
         """
+        if api_key is not None and (
+            not api_key
+            or len(api_key) > 256
+            or any(ord(char) < 0x21 or ord(char) > 0x7E for char in api_key)
+        ):
+            raise ValueError("an API key is printable ASCII without spaces")
+        self._api_key = api_key
         self.host = normalize_host(host)
         self._name = _text(name)
         self._api = PrusaLink(client, self.host, username, password)
@@ -307,9 +319,12 @@ class PrusaLinkBackend:
         """GET a path on the printer, reading at most `limit` bytes of the body."""
         # Streamed here, not through pyprusalink's stream_request (3.1.0 only).
         async with self._http.stream(
-            "GET", f"{self.host}{path}", auth=self._auth
+            "GET",
+            f"{self.host}{path}",
+            auth=None if self._api_key else self._auth,
+            headers=self._key_header(),
         ) as response:
-            if response.status_code == 401:
+            if response.status_code in {401, 403}:
                 raise InvalidAuth
             if response.status_code == 409:
                 raise Conflict
@@ -329,6 +344,22 @@ class PrusaLinkBackend:
                         f"the printer's answer to {path} is too large"
                     )
             return response.status_code, bytes(body)
+
+    def _key_header(self) -> dict[str, str] | None:
+        return None if self._api_key is None else {"X-Api-Key": self._api_key}
+
+    async def _keyed_command(self, method: str, path: str) -> None:
+        """A job command with `X-Api-Key` (pyprusalink only speaks Digest)."""
+        response = await self._http.request(
+            method, f"{self.host}{path}", headers=self._key_header()
+        )
+        if response.status_code in {401, 403}:
+            raise InvalidAuth
+        if response.status_code == 409:
+            raise Conflict
+        if response.status_code == 404:
+            raise NotFound
+        response.raise_for_status()
 
     async def _get_json(self, path: str) -> object:
         """GET an API endpoint: a bounded body parsed into finite JSON.
@@ -535,37 +566,48 @@ class PrusaLinkBackend:
             return 2 * idle
         return idle
 
-    async def _job_command(self, command: Callable[[int], Awaitable[None]]) -> None:
+    async def _job_command(
+        self, command: Callable[[int], Awaitable[None]], verb: str
+    ) -> None:
         if self._job_id is None:
             raise PrinterCommandRefused("the printer has no job")
         job_id = self._job_id
         self._command_at = self._clock()
-        await self._call(lambda: command(job_id))
+        if self._api_key is None:
+            await self._call(lambda: command(job_id))
+        elif verb == "stop":
+            await self._call(
+                lambda: self._keyed_command("DELETE", f"/api/v1/job/{job_id}")
+            )
+        else:
+            await self._call(
+                lambda: self._keyed_command("PUT", f"/api/v1/job/{job_id}/{verb}")
+            )
 
     async def async_pause(self) -> None:
         """Pause the current job."""
         try:
-            await self._job_command(self._api.pause_job)
+            await self._job_command(self._api.pause_job, "pause")
         except PrinterCommandUnsupported as err:
             raise PrinterCommandRefused("the job is gone") from err
 
     async def async_resume(self) -> None:
         """Resume the paused job."""
         try:
-            await self._job_command(self._api.resume_job)
+            await self._job_command(self._api.resume_job, "resume")
         except PrinterCommandUnsupported as err:
             raise PrinterCommandRefused("the job is gone") from err
 
     async def async_cancel(self) -> None:
         """Cancel the current job."""
         try:
-            await self._job_command(self._api.cancel_job)
+            await self._job_command(self._api.cancel_job, "stop")
         except PrinterCommandUnsupported as err:
             raise PrinterCommandRefused("the job is gone") from err
 
     async def async_continue(self) -> None:
         """Acknowledge ATTENTION (older firmware answers 404: unsupported)."""
-        await self._job_command(self._api.continue_job)
+        await self._job_command(self._api.continue_job, "continue")
 
     async def async_get_thumbnail(self) -> bytes | None:
         """Return the current job's thumbnail, or None."""
