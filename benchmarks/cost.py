@@ -6,14 +6,28 @@ gpt-4.1-nano every 30 s. Tokens are measured, not assumed: each setting runs a f
 real checks through `OpenAIDetector` (official SDK, httpx) against the loopback
 OpenAI simulator, which reports usage as OpenAI does (image tokens by the
 documented tile/patch rules, text by length). Cost is tokens x list price x checks
-per hour. Run: `python -m benchmarks.cost`.
+per hour.
+
+The frame-size alternatives (`ALTERNATIVES`: one frame at 512 or 768 px, two at
+384, three at 256, at low and high detail) are measured the same way, on
+gpt-4.1-nano (patches: detail does not matter) and gpt-4o-mini (tiles: it does),
+with what a model gets to see of a bed: millimetres of a 250 mm bed per pixel and
+per image unit (a 32 px patch, or a 512 px tile; low detail is one 512 px tile for
+the whole picture). `RECOMMENDED_LONG_SIDE` follows from it. Run:
+`python -m benchmarks.cost [--write-readme]`.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+import math
+from pathlib import Path
+import re
+import sys
 
 import httpx
 
@@ -24,8 +38,12 @@ from custom_components.print_sentinel.detection.cost import (
     DEFAULT_FRAME_COUNT,
     DEFAULT_LONG_SIDE,
     DEFAULT_MODEL,
+    PATCH_SIZE,
     SECONDS_PER_HOUR,
+    TILE_SIZE,
+    PatchRule,
     estimate_print_hour,
+    model_price,
     request_cost,
 )
 from custom_components.print_sentinel.detection.detectors.openai_compat import (
@@ -90,6 +108,28 @@ PLACEHOLDER = Setting(
     interval_s=20,
 )
 """The first draft of the defaults (3 frames of 768 px every 20 s)."""
+
+BED_MM = 250.0
+"""A bed-sized picture: the bed spans the frame's long side (a 250 mm bed)."""
+FAILURE_MM = 10.0
+"""The smallest failure worth pausing for: a clump of spaghetti or a blob of 1 cm
+(a layer shift of a few mm shows along a whole wall, so it is larger)."""
+RECOMMENDED_LONG_SIDE = 512
+"""One 32 px patch then covers about 16 mm of the bed: a 1 cm failure fills most
+of one, where at 256 px (31 mm a patch) it is a third of one and blends into the
+part. It costs about what three frames of 256 px did; the policy, not the frame
+count, looks across checks."""
+RECOMMENDED_FRAMES = 1
+ALTERNATIVES: tuple[tuple[int, int], ...] = ((1, 512), (1, 768), (2, 384), (3, 256))
+"""(frames, long side) of the alternatives."""
+ALTERNATIVE_MODELS: tuple[tuple[str, str], ...] = (
+    ("gpt-4.1-nano", "low"),
+    ("gpt-4o-mini", "low"),
+    ("gpt-4o-mini", "high"),
+)
+README = Path(__file__).resolve().parent.parent / "README.md"
+TABLE_START = "<!-- cost-table: written by scripts/bench cost --write-readme -->"
+TABLE_END = "<!-- /cost-table -->"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -168,6 +208,134 @@ async def measure(
     )
 
 
+def alternatives() -> list[Setting]:
+    """Every frame-size alternative, on each model and detail compared."""
+    return [
+        Setting(
+            name=f"{frames}x{side}_{model}_{detail}",
+            model=model,
+            detail=detail,
+            frames=frames,
+            long_side=side,
+            interval_s=DEFAULT_CHECK_INTERVAL,
+        )
+        for model, detail in ALTERNATIVE_MODELS
+        for frames, side in ALTERNATIVES
+    ]
+
+
+def bed_view(setting: Setting, width: int, height: int) -> float:
+    """Millimetres of the bed per pixel, as the model sees the picture.
+
+    Patch models see the picture as sent (up to their patch budget); tile models
+    see it within 512 x 512 at low detail, and as sent (up to 2048, short side 768)
+    at high detail.
+    """
+    long_side = float(max(width, height))
+    price = model_price(setting.model)
+    if price is not None and isinstance(price.image_rule, PatchRule):
+        seen = min(
+            long_side, PATCH_SIZE * math.sqrt(1536 * long_side / min(width, height))
+        )
+    elif setting.detail == "low":
+        seen = min(long_side, float(TILE_SIZE))
+    else:
+        seen = min(long_side, 2048.0)
+    return BED_MM / seen
+
+
+async def measure_alternatives(
+    sim: OpenAISimulator, client: httpx.AsyncClient
+) -> list[tuple[Measured, float]]:
+    """Measure every alternative; with what each shows of the bed."""
+    out = []
+    for setting in alternatives():
+        measured = await measure(setting, sim, client)
+        frame = _frames(setting)[0]
+        out.append((measured, bed_view(setting, frame.width, frame.height)))
+    return out
+
+
+def alternative_lines(measured: Sequence[tuple[Measured, float]]) -> list[str]:
+    """One `name: value unit (...)` line per alternative."""
+    lines = []
+    for item, per_pixel in measured:
+        setting = item.setting
+        lines.append(
+            f"cost.alternative.{setting.name}_per_print_hour: {item.per_hour:.4f} USD "
+            f"({item.image_tokens:.0f} image tokens a check, {per_pixel:.2f} mm a "
+            f"pixel as seen, a {FAILURE_MM:g} mm failure is "
+            f"{FAILURE_MM / per_pixel:.0f} px)"
+        )
+    return lines
+
+
+def readme_table(measured: Sequence[tuple[Measured, float]]) -> list[str]:
+    """The README's markdown table of the alternatives."""
+    lines = [
+        f"A check every {DEFAULT_CHECK_INTERVAL} s, a 16:9 camera, a {BED_MM:g} mm "
+        "bed across the picture; USD per print-hour at list prices; pixels a "
+        f"{FAILURE_MM:g} mm failure spans as the model sees the picture:",
+        "",
+        "| Frames x long side | Model, detail | Image tokens a check | USD per "
+        f"print-hour | px of a {FAILURE_MM:g} mm failure |",
+        "|---|---|---|---|---|",
+    ]
+    for item, per_pixel in measured:
+        setting = item.setting
+        mark = (
+            "**"
+            if setting.frames == RECOMMENDED_FRAMES
+            and setting.long_side == RECOMMENDED_LONG_SIDE
+            and setting.model == DEFAULT_MODEL
+            else ""
+        )
+        default = (
+            " (default)"
+            if setting.frames == DEFAULT_FRAME_COUNT
+            and setting.long_side == DEFAULT_LONG_SIDE
+            and setting.model == DEFAULT_MODEL
+            and setting.detail == DEFAULT_DETAIL
+            else ""
+        )
+        lines.append(
+            f"| {mark}{setting.frames} x {setting.long_side} px{mark}{default} | "
+            f"{setting.model}, {setting.detail} | {item.image_tokens:.0f} | "
+            f"{item.per_hour:.4f} | {FAILURE_MM / per_pixel:.0f} |"
+        )
+    return lines
+
+
+def write_readme(lines: Sequence[str], path: Path = README) -> bool:
+    """Replace the README's cost table; return whether it changed."""
+    text = path.read_text(encoding="utf-8")
+    pattern = re.compile(re.escape(TABLE_START) + r".*?" + re.escape(TABLE_END), re.S)
+    if not pattern.search(text):
+        raise ValueError(f"{path} has no {TABLE_START!r} block")
+    block = "\n".join([TABLE_START, *lines, TABLE_END])
+    new = pattern.sub(lambda _: block, text)
+    path.write_text(new, encoding="utf-8")
+    return new != text
+
+
+def readme_block(path: Path = README) -> list[str]:
+    """The README's cost table as committed (without the markers)."""
+    text = path.read_text(encoding="utf-8")
+    match = re.search(
+        re.escape(TABLE_START) + r"\n(.*?)\n" + re.escape(TABLE_END), text, re.S
+    )
+    return match.group(1).split("\n") if match else []
+
+
+async def run_alternatives() -> list[tuple[Measured, float]]:
+    """Measure the alternatives against a fresh simulator."""
+    async with (
+        OpenAISimulator(api_key=API_KEY, false_positive_rate=0.0) as sim,
+        httpx.AsyncClient() as client,
+    ):
+        return await measure_alternatives(sim, client)
+
+
 async def run() -> list[str]:
     """Measure every setting; return the report lines."""
     async with (
@@ -178,6 +346,7 @@ async def run() -> list[str]:
         four_three = await measure(DEFAULT_4_3, sim, client)
         original = await measure(ORIGINAL, sim, client)
         placeholder = await measure(PLACEHOLDER, sim, client)
+        measured = await measure_alternatives(sim, client)
 
     def ratio(ours: float, theirs: float) -> str:
         return f"ratio {ours / theirs:.2f}" if theirs else "ratio n/a"
@@ -221,13 +390,29 @@ async def run() -> list[str]:
         f"{ratio(placeholder.per_hour, COST_TARGET_PER_PRINT_HOUR)})",
         f"cost.default_meets_target: {'yes' if meets else 'no'} "
         f"(<= {COST_TARGET_PER_PRINT_HOUR} USD per print-hour, >= 120 checks)",
+        *alternative_lines(measured),
+        f"cost.recommended_long_side: {RECOMMENDED_LONG_SIDE} px "
+        f"({RECOMMENDED_FRAMES} frame a check; a 32 px patch covers "
+        f"{BED_MM / RECOMMENDED_LONG_SIDE * PATCH_SIZE:.0f} mm of the bed, a "
+        f"{FAILURE_MM:g} mm failure is {FAILURE_MM * RECOMMENDED_LONG_SIDE / BED_MM:.0f}"
+        " px)",
     ]
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     """Print the cost report, one `name: value unit` per line."""
-    for line in asyncio.run(run()):
-        print(line)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n", 1)[0])
+    parser.add_argument(
+        "--write-readme",
+        "--readme",
+        dest="readme",
+        action="store_true",
+        help="write the README's cost table",
+    )
+    args = parser.parse_args(argv)
+    sys.stdout.write("\n".join(asyncio.run(run())) + "\n")
+    if args.readme:
+        write_readme(readme_table(asyncio.run(run_alternatives())))
 
 
 if __name__ == "__main__":

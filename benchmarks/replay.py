@@ -1,424 +1,824 @@
-"""Replay scripted prints through frames -> detector -> policy -> action.
+"""Replay the corpus through every policy: how fast, how often wrong, how calm.
 
-Every scenario in `benchmarks.scenarios` runs on a simulated clock with a check
-every `interval` seconds (20 s by default). At each check the camera frame of that
-moment is rendered with `simulators.scene.render_frame`, downscaled like the
-integration does (`detection.frames.prepare_frame`), and the newest three frames go
-to the real OpenAI-compatible detector client (`detectors.openai_compat`) talking
-to its loopback simulator (`simulators.openai_compat`, seeded per scenario: noisy
-scores, occasional false positives on good frames, HTTP 503 during outages). Each
-check's verdict, or `NoVerdict` when the call failed, is fed to every contender
-policy; the first `failure` is the pause.
+Every scenario kind of `benchmarks.corpus` is drawn for each seed, seen by both
+detector styles at each check interval, and replayed through every policy (the
+default `sentinel` and the anchors `two_yes`, `printwatch`, `gadget`, `obico`) at
+every sensitivity. The simulated user resumes a false pause after
+`corpus.USER_RESPONSE` seconds (telling the policy it was its own pause), and
+every policy gets the same resume grace (`DEFAULT_RESUME_GRACE`), so rules are
+compared with rules.
 
-The contenders are the default `sentinel` (at each sensitivity) and the anchors
-`two_yes`, `printwatch`, `gadget` and `obico`, run as published (no resume
-grace). Scenarios replay in order as consecutive prints on one printer, so
-Obico's long-run mean sees the printer's history.
+Figures per policy x sensitivity x interval:
 
-Figures, one per line as `name: value unit`: time from a failure's onset to the
-pause, false pauses in good prints (and before a failure shows, and after the
-user resumes), warnings raised in good prints, and for the default the anchors'
-figures with the ratio default / anchor.
+- seconds from the onset to a failure decision: median and p90, for sudden and
+  gradual failures and all of them (a decision after the failure began but before
+  its onset counts as 0 s; a miss counts as never);
+- the same to a warning (or failure);
+- misses: failures not decided within `corpus.MISS_AFTER` seconds of the onset;
+- false failure decisions per 100 good print-hours (good prints, and failures
+  before they begin) and false warnings per good print-hour;
+- re-pauses per print after the user resumed a false pause whose cause stays in
+  view, and after a fixed failure.
 
-Run: `python -m benchmarks.replay [--seed N] [--interval S] [--check]`.
+Run: `python -m benchmarks.replay [--seeds N] [--seed S] [--interval S]
+[--scenario NAME ...] [--check] [--write-readme]`; `--via client` also replays a few
+seeds through the loopback OpenAI simulator and the real client.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+import dataclasses
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-import io
-import random
+import json
+import math
+import os
+from pathlib import Path
+import re
 import sys
 import time
 
-import httpx
-
-from custom_components.print_sentinel.detection.cost import (
-    DEFAULT_FRAME_COUNT,
-    DEFAULT_LONG_SIDE,
-    DEFAULT_MODEL,
-)
-from custom_components.print_sentinel.detection.detectors.openai_compat import (
-    OpenAIDetector,
-)
-from custom_components.print_sentinel.detection.frames import FrameBuffer, prepare_frame
+from custom_components.print_sentinel.const import DEFAULT_RESUME_GRACE
 from custom_components.print_sentinel.detection.policy import (
+    POLICIES,
+    SENSITIVITIES,
     Decision,
-    NoVerdict,
-    Observation,
     Policy,
-    PolicyState,
     make_policy,
 )
-from custom_components.print_sentinel.detection.verdict import (
-    DetectorError,
-    Frame,
-    Verdict,
+
+from . import corpus
+from .corpus import (
+    FAILURE,
+    GOOD,
+    HOUR,
+    INTERVALS,
+    KINDS,
+    MISS_AFTER,
+    RESUME_FALSE,
+    RESUME_FIXED,
+    STYLES,
+    USER_RESPONSE,
+    Kind,
+    Stream,
 )
-from simulators.openai_compat import DEFAULT_API_KEY, OpenAISimulator, SimMode
-from simulators.scene import Scene, render_frame
 
-from .scenarios import SCENARIOS, Scenario
-
-DEFAULT_INTERVAL = 20.0
-DEFAULT_POLICY_GRACE = 300.0
-ANCHORS = ("two_yes", "printwatch", "gadget", "obico")
 DEFAULT = "sentinel"
-_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
-_CAMERA = (640, 360)
-_VARIANTS = 4
-"""Distinct renderings per scene (cached): enough visual variety, little work."""
+ANCHORS: tuple[str, ...] = tuple(name for name in POLICIES if name != DEFAULT)
+SENSITIVE: frozenset[str] = frozenset({"sentinel", "obico"})
+"""Policies whose rule depends on the sensitivity (the others ignore it)."""
+SEEDS = 30
+TARGET_INTERVAL = 20.0
+TARGET_SENSITIVITY = "medium"
+README = Path(__file__).resolve().parent.parent / "README.md"
+TABLE_START = "<!-- replay-table: written by scripts/bench replay --write-readme -->"
+TABLE_END = "<!-- /replay-table -->"
 
 
-@dataclass(frozen=True)
-class Contender:
-    """A policy under test."""
+@dataclass(frozen=True, kw_only=True)
+class Targets:
+    """What the default must reach at 20 s and medium sensitivity."""
 
-    label: str
-    policy: Policy
+    false_pauses_per_100h: float = 10.0
+    missed_share: float = 0.03
+    sudden_median: float = 60.0
+    gradual_median: float = 120.0
+    p90: float = 240.0
+    re_pauses_per_print: float = 0.5
 
 
-def contenders() -> list[Contender]:
-    """The default at every sensitivity, then the anchors as published."""
-    out = [
-        Contender(DEFAULT, make_policy(DEFAULT, "medium", DEFAULT_POLICY_GRACE)),
-        Contender(f"{DEFAULT}@low", make_policy(DEFAULT, "low", DEFAULT_POLICY_GRACE)),
-        Contender(
-            f"{DEFAULT}@high", make_policy(DEFAULT, "high", DEFAULT_POLICY_GRACE)
-        ),
-    ]
-    out.extend(Contender(name, make_policy(name, "medium", 0)) for name in ANCHORS)
-    return out
+TARGETS = Targets()
 
 
 @dataclass
 class Outcome:
-    """What one contender did in one scenario."""
+    """What one policy did in one print."""
 
-    pause_at: float | None = None
-    """The first pause (simulated seconds from the print start)."""
+    group: str
+    pace: str = "sudden"
+    good_seconds: float = 0.0
     false_pauses: int = 0
+    false_warnings: int = 0
+    decided: float | None = None
+    """Seconds from the onset to the failure decision (None: missed)."""
+    warned: float | None = None
     re_pauses: int = 0
-    """Pauses after the user resumed a print whose failure was cleared."""
-    warnings: int = 0
-    """Warnings raised (ok -> warning)."""
 
 
-@dataclass
-class ScenarioRun:
-    """Everything that happened in one scenario."""
+def simulate(policy: Policy, item: Stream) -> Outcome:
+    """Replay one stream through one policy, with the simulated user."""
+    plan = item.plan
+    group = item.kind.group
+    outcome = Outcome(group=group, pace=plan.pace)
+    started = plan.started
+    onset = plan.onset
+    if group == GOOD:
+        good_until = plan.duration
+    elif group == RESUME_FALSE:
+        good_until = plan.resume_at if plan.resume_at is not None else 0.0
+    else:
+        good_until = started if started is not None else plan.duration
+    outcome.good_seconds = good_until
 
-    scenario: Scenario
-    outcomes: dict[str, Outcome]
-    checks: int = 0
-    errors: int = 0
-    cost_usd: float = 0.0
-
-
-@dataclass
-class _Track:
-    state: PolicyState
-    decision: Decision = Decision.OK
-    paused: bool = False
-    resumed: bool = False
-    outcome: Outcome = field(default_factory=Outcome)
-
-
-class Camera:
-    """Renders and downscales scene frames, caching the JPEGs (pure CPU work)."""
-
-    def __init__(self, long_side: int = DEFAULT_LONG_SIDE) -> None:
-        """Downscale to `long_side` pixels like the integration does."""
-        self.long_side = long_side
-        self._cache: dict[tuple[int, str, int], Frame] = {}
-
-    def frame(self, scene: Scene, variant: int, captured_at: datetime) -> Frame:
-        """Return the prepared frame of `scene` as captured at `captured_at`."""
-        key = (scene.failure, scene.kind, variant)
-        cached = self._cache.get(key)
-        if cached is None:
-            jpeg = render_frame(scene, *_CAMERA, seed=variant)
-            cached = prepare_frame(jpeg, captured_at, long_side=self.long_side)
-            self._cache[key] = cached
-        return Frame(
-            jpeg=cached.jpeg,
-            captured_at=captured_at,
-            width=cached.width,
-            height=cached.height,
-        )
-
-
-async def _observe(
-    detector: OpenAIDetector, frames: Sequence[Frame]
-) -> tuple[Observation, float]:
-    """Run one check; return its observation and cost."""
-    try:
-        verdict: Verdict = await detector.async_analyze(frames)
-    except DetectorError as err:
-        return NoVerdict.from_error(err), 0.0
-    return verdict, verdict.usage.cost_usd
-
-
-async def replay_scenario(
-    scenario: Scenario,
-    players: Sequence[Contender],
-    history: dict[str, PolicyState],
-    client: httpx.AsyncClient,
-    camera: Camera,
-    *,
-    interval: float = DEFAULT_INTERVAL,
-    seed: int = 0,
-) -> ScenarioRun:
-    """Replay one print for every contender; `history` carries printer memory."""
-    tracks = {
-        c.label: _Track(state=c.policy.on_new_print(0.0, previous=history.get(c.label)))
-        for c in players
-    }
-    run = ScenarioRun(scenario, {label: t.outcome for label, t in tracks.items()})
-    sim = OpenAISimulator(
-        DEFAULT_API_KEY,
-        seed=seed * 1009 + scenario.seed,
-        false_positive_rate=scenario.false_positive_rate,
-    )
-    pending_resumes = sorted(scenario.resumes)
-    variants = random.Random(seed * 7919 + scenario.seed)
-    async with sim:
-        detector = OpenAIDetector(
-            client, DEFAULT_API_KEY, sim.url, DEFAULT_MODEL, timeout=10
-        )
-        await detector.async_start_print(scenario.name)
-        buffer = FrameBuffer(DEFAULT_FRAME_COUNT)
-        steps = int(scenario.duration // interval)
-        for step in range(1, steps + 1):
-            now = step * interval
-            while pending_resumes and pending_resumes[0] <= now:
-                resumed_at = pending_resumes.pop(0)
-                for contender in players:
-                    track = tracks[contender.label]
-                    track.state = contender.policy.on_resume(track.state, resumed_at)
-                    track.paused, track.resumed = False, True
-                    track.decision = Decision.OK
-            if not pending_resumes and all(t.paused for t in tracks.values()):
+    state = policy.on_new_print(0.0)
+    previous = Decision.OK
+    paused_until: float | None = None
+    resume_at = plan.resume_at
+    resumed = False
+    detected = False
+    for now, observation in item.checks:
+        if resume_at is not None and not resumed and now >= resume_at:
+            own = group == RESUME_FALSE or detected
+            state = policy.on_resume(state, resume_at, own_pause=own)
+            resumed, paused_until, previous = True, None, Decision.OK
+        if paused_until is not None:
+            if now < paused_until:
+                continue
+            state = policy.on_resume(state, paused_until, own_pause=True)
+            paused_until, previous = None, Decision.OK
+        state, decision = policy.step(state, observation, now)
+        good = now < good_until and not resumed
+        if decision is Decision.WARNING and previous is Decision.OK and good:
+            outcome.false_warnings += 1
+        if (
+            onset is not None
+            and not resumed
+            and outcome.warned is None
+            and decision is not Decision.OK
+            and started is not None
+            and now >= started
+        ):
+            outcome.warned = max(0.0, now - onset)
+        previous = decision
+        if decision is not Decision.FAILURE:
+            continue
+        if resumed:
+            outcome.re_pauses += 1
+            paused_until = now + USER_RESPONSE
+        elif good:
+            outcome.false_pauses += 1
+            paused_until = now + USER_RESPONSE
+        else:
+            detected = True
+            assert onset is not None
+            outcome.decided = max(0.0, now - onset)
+            if group == FAILURE or resume_at is None:
                 break
-            scene = scenario.scene_at(now, seed)
-            buffer.append(
-                camera.frame(
-                    scene,
-                    variants.randrange(_VARIANTS),
-                    _EPOCH + timedelta(seconds=now),
-                )
-            )
-            sim.set_mode(
-                SimMode.UNAVAILABLE if scenario.in_outage(now) else SimMode.NORMAL
-            )
-            observation, cost = await _observe(detector, buffer.frames())
-            run.checks += 1
-            run.cost_usd += cost
-            run.errors += isinstance(observation, NoVerdict)
-            for contender in players:
-                track = tracks[contender.label]
-                if track.paused:
-                    continue
-                track.state, decision = contender.policy.step(
-                    track.state, observation, now
-                )
-                _account(scenario, track, decision, now)
-    for contender in players:
-        history[contender.label] = tracks[contender.label].state
-    return run
+            paused_until = math.inf  # until the user has fixed it
+    # tenths of a second are plenty, and keep the stored results small
+    outcome.good_seconds = round(outcome.good_seconds, 1)
+    if outcome.decided is not None:
+        outcome.decided = (
+            None if outcome.decided > MISS_AFTER else round(outcome.decided, 1)
+        )
+    if outcome.warned is not None:
+        outcome.warned = (
+            None if outcome.warned > MISS_AFTER else round(outcome.warned, 1)
+        )
+    return outcome
 
 
-def _account(scenario: Scenario, track: _Track, decision: Decision, now: float) -> None:
-    """Record what a decision means for this contender."""
-    outcome = track.outcome
-    if decision is Decision.WARNING and track.decision is Decision.OK:
-        outcome.warnings += 1
-    track.decision = decision
-    if decision is not Decision.FAILURE:
-        return
-    track.paused = True
-    visible = scenario.first_visible
-    if track.resumed:
-        outcome.re_pauses += 1
-    elif visible is None or now < visible:
-        outcome.false_pauses += 1
-    if outcome.pause_at is None:
-        outcome.pause_at = now
+# --- contenders and runs ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Contender:
+    """A policy at a sensitivity."""
+
+    name: str
+    sensitivity: str
+
+    @property
+    def label(self) -> str:
+        """`name@sensitivity`."""
+        return f"{self.name}@{self.sensitivity}"
+
+    def build(self) -> Policy:
+        """The policy, with the shared resume grace."""
+        return make_policy(self.name, self.sensitivity, DEFAULT_RESUME_GRACE)
+
+
+def contenders(names: Iterable[str] = POLICIES) -> list[Contender]:
+    """Every policy at every sensitivity it uses (the others once, at medium)."""
+    out: list[Contender] = []
+    for name in names:
+        levels = SENSITIVITIES if name in SENSITIVE else ("medium",)
+        out.extend(Contender(name, level) for level in levels)
+    return out
+
+
+@dataclass
+class Tally:
+    """Outcomes of one contender at one interval, folded."""
+
+    prints: int = 0
+    good_seconds: float = 0.0
+    false_pauses: int = 0
+    false_warnings: int = 0
+    sudden: list[float | None] = field(default_factory=list)
+    gradual: list[float | None] = field(default_factory=list)
+    subtle: list[float | None] = field(default_factory=list)
+    warnings: list[float | None] = field(default_factory=list)
+    resume_false_prints: int = 0
+    resume_false_pauses: int = 0
+    resume_fixed_prints: int = 0
+    resume_fixed_pauses: int = 0
+
+    def add(self, outcome: Outcome) -> None:
+        """Fold one print in."""
+        self.prints += 1
+        self.good_seconds += outcome.good_seconds
+        self.false_pauses += outcome.false_pauses
+        self.false_warnings += outcome.false_warnings
+        if outcome.group in (FAILURE, RESUME_FIXED):
+            self.by_pace(outcome.pace).append(outcome.decided)
+            self.warnings.append(outcome.warned)
+        if outcome.group == RESUME_FALSE:
+            self.resume_false_prints += 1
+            self.resume_false_pauses += outcome.re_pauses
+        elif outcome.group == RESUME_FIXED:
+            self.resume_fixed_prints += 1
+            self.resume_fixed_pauses += outcome.re_pauses
+
+    def merge(self, other: Tally) -> None:
+        """Fold another tally in."""
+        self.prints += other.prints
+        self.good_seconds += other.good_seconds
+        self.false_pauses += other.false_pauses
+        self.false_warnings += other.false_warnings
+        self.sudden += other.sudden
+        self.gradual += other.gradual
+        self.subtle += other.subtle
+        self.warnings += other.warnings
+        self.resume_false_prints += other.resume_false_prints
+        self.resume_false_pauses += other.resume_false_pauses
+        self.resume_fixed_prints += other.resume_fixed_prints
+        self.resume_fixed_pauses += other.resume_fixed_pauses
+
+    def by_pace(self, pace: str) -> list[float | None]:
+        """Seconds to decision of the failures of one pace."""
+        match pace:
+            case "sudden":
+                return self.sudden
+            case "gradual":
+                return self.gradual
+            case _:
+                return self.subtle
+
+    # figures
+
+    @property
+    def failures(self) -> list[float | None]:
+        """Seconds to decision of every failure (None: missed)."""
+        return self.sudden + self.gradual + self.subtle
+
+    @property
+    def missed_share(self) -> float:
+        """Share of failures not decided within MISS_AFTER of the onset."""
+        failures = self.failures
+        return sum(t is None for t in failures) / len(failures) if failures else 0.0
+
+    @property
+    def false_pauses_per_100h(self) -> float:
+        """False failure decisions per 100 good print-hours."""
+        hours = self.good_seconds / HOUR
+        return 100 * self.false_pauses / hours if hours else 0.0
+
+    @property
+    def false_warnings_per_hour(self) -> float:
+        """False warnings per good print-hour."""
+        hours = self.good_seconds / HOUR
+        return self.false_warnings / hours if hours else 0.0
+
+    @property
+    def re_pauses_false(self) -> float:
+        """Re-pauses per print after the user resumed a false pause."""
+        return self.resume_false_pauses / max(self.resume_false_prints, 1)
+
+    @property
+    def re_pauses_fixed(self) -> float:
+        """Re-pauses per print after the user resumed a fixed failure."""
+        return self.resume_fixed_pauses / max(self.resume_fixed_prints, 1)
+
+
+def percentile(values: Sequence[float | None], share: float) -> float | None:
+    """The `share` percentile (nearest rank) with None as infinitely late."""
+    if not values:
+        return None
+    ordered = sorted(math.inf if v is None else v for v in values)
+    rank = max(0, math.ceil(share * len(ordered)) - 1)
+    value = ordered[rank]
+    return None if math.isinf(value) else value
+
+
+@dataclass(frozen=True)
+class Job:
+    """One worker's share: an interval, a style and some seeds."""
+
+    interval: float
+    style: str
+    seeds: tuple[int, ...]
+    kinds: tuple[str, ...]
+    players: tuple[Contender, ...]
+
+
+def run_job(job: Job) -> tuple[float, dict[str, dict[int, Tally]]]:
+    """Replay a job's streams through its contenders; tallies per label and seed."""
+    policies = [(c.label, c.build()) for c in job.players]
+    tallies: dict[str, dict[int, Tally]] = {label: {} for label, _ in policies}
+    chosen = [corpus.kind_named(name) for name in job.kinds]
+    for seed in job.seeds:
+        for label, _ in policies:
+            tallies[label][seed] = Tally()
+        for item in chosen:
+            generated = corpus.stream(item, seed, job.interval, job.style)
+            for label, policy in policies:
+                tallies[label][seed].add(simulate(policy, generated))
+    return job.interval, tallies
 
 
 @dataclass
 class Report:
-    """All scenario runs of one benchmark."""
+    """Tallies per interval and contender label (and per seed, `by_seed`)."""
 
-    runs: list[ScenarioRun]
-    labels: list[str]
-    interval: float
-    seed: int
+    tallies: dict[float, dict[str, Tally]]
+    seeds: tuple[int, ...]
+    kinds: tuple[Kind, ...]
+    players: tuple[Contender, ...]
     elapsed: float = 0.0
+    by_seed: dict[float, dict[str, dict[int, Tally]]] = field(default_factory=dict)
 
-    def time_to_pause(self, label: str, run: ScenarioRun) -> float | None:
-        """Seconds from the onset to this contender's first pause (None: never)."""
-        onset = run.scenario.onset
-        pause_at = run.outcomes[label].pause_at
-        if onset is None or pause_at is None:
-            return None
-        return pause_at - onset
-
-    def totals(self, label: str) -> dict[str, float]:
-        """False pauses, re-pauses, warnings in good prints, missed failures."""
-        good = [r for r in self.runs if r.scenario.good]
-        bad = [r for r in self.runs if not r.scenario.good]
-        return {
-            "false_pauses": sum(r.outcomes[label].false_pauses for r in self.runs),
-            "re_pauses": sum(r.outcomes[label].re_pauses for r in self.runs),
-            "warnings": sum(r.outcomes[label].warnings for r in good),
-            "missed": sum(
-                r.outcomes[label].pause_at is None or r.outcomes[label].false_pauses > 0
-                for r in bad
-            ),
-        }
-
-    def scenarios_with(self, label: str, key: str) -> list[str]:
-        """Scenarios in which this contender has a nonzero `false_pauses` etc."""
-        return [r.scenario.name for r in self.runs if getattr(r.outcomes[label], key)]
-
-    def target_failures(self) -> list[str]:
-        """What the default misses of its targets (empty: all met)."""
-        problems: list[str] = []
-        totals = self.totals(DEFAULT)
-        if totals["false_pauses"] or totals["re_pauses"]:
-            problems.append("false pause")
-        for run in self.runs:
-            target = run.scenario.target
-            if target is None:
-                continue
-            seconds = self.time_to_pause(DEFAULT, run)
-            if seconds is None or seconds > target:
-                problems.append(f"{run.scenario.name} not paused within {target:g} s")
-        return problems
+    def tally(self, interval: float, name: str, sensitivity: str) -> Tally:
+        """A contender's tally (policies that ignore sensitivity: their only one)."""
+        level = sensitivity if name in SENSITIVE else "medium"
+        return self.tallies[interval][f"{name}@{level}"]
 
 
-def _seconds(value: float | None) -> str:
-    return "never" if value is None else f"{value:.0f} s"
-
-
-def _ratio(ours: float | None, theirs: float | None) -> str:
-    if ours is None or theirs is None or theirs <= 0 or ours < 0:
-        return ""
-    return f", ratio {ours / theirs:.2f}"
-
-
-def format_report(report: Report) -> list[str]:
-    """Return the figures, one `name: value unit` per line."""
-    anchors = [label for label in report.labels if label in ANCHORS]
-    failures = [r for r in report.runs if not r.scenario.good]
-    good_count = sum(r.scenario.good for r in report.runs)
-    checks = sum(r.checks for r in report.runs)
-    hours = sum(r.checks for r in report.runs) * report.interval / 3600
-    lines = [
-        f"# replay: {len(report.runs)} scenarios ({good_count} good prints), "
-        f"a check every {report.interval:g} s, seed {report.seed}; detector "
-        f"{DEFAULT_MODEL} via detectors.openai_compat on simulators.openai_compat",
-        f"# anchors as published (no resume grace); {DEFAULT} resume grace "
-        f"{DEFAULT_POLICY_GRACE:g} s; 'never': no pause before the print ended; "
-        f"ratio = {DEFAULT} / anchor (below 1: {DEFAULT} is faster)",
-        f"detector.checks: {checks} count",
-        f"detector.errors: {sum(r.errors for r in report.runs)} count",
-        f"detector.cost_per_print_hour: "
-        f"{sum(r.cost_usd for r in report.runs) / max(hours, 1e-9):.4f} USD",
-    ]
-    for label in report.labels:
-        compare = label == DEFAULT
-        for run in failures:
-            ours = report.time_to_pause(label, run)
-            line = f"{label}.{run.scenario.name}.time_to_pause: {_seconds(ours)}"
-            if compare:
-                parts = []
-                for anchor in anchors:
-                    theirs = report.time_to_pause(anchor, run)
-                    parts.append(f"{anchor}: {_seconds(theirs)}{_ratio(ours, theirs)}")
-                line += f" ({'; '.join(parts)})"
-            lines.append(line)
-        totals = report.totals(label)
-        for key, unit in (
-            ("false_pauses", "count"),
-            ("re_pauses", "count"),
-            ("warnings", "count"),
-            ("missed", "count"),
-        ):
-            line = f"{label}.{key}: {totals[key]:g} {unit}"
-            if compare:
-                parts = [
-                    f"{anchor}: {report.totals(anchor)[key]:g} {unit}"
-                    for anchor in anchors
-                ]
-                line += f" ({'; '.join(parts)})"
-            elif key in {"false_pauses", "re_pauses"} and totals[key]:
-                line += f" ({', '.join(report.scenarios_with(label, key))})"
-            lines.append(line)
-    problems = report.target_failures()
-    worst = [report.time_to_pause(DEFAULT, r) for r in report.runs if r.scenario.target]
-    worst_known = [w for w in worst if w is not None]
-    lines.append(
-        f"{DEFAULT}.target.worst_time_to_pause: "
-        f"{_seconds(max(worst_known) if len(worst_known) == len(worst) else None)}"
-    )
-    lines.append(
-        f"{DEFAULT}.target.met: {'yes' if not problems else 'no'} bool"
-        + (f" ({'; '.join(problems)})" if problems else "")
-    )
-    lines.append(f"benchmark.elapsed: {report.elapsed:.1f} s")
-    return lines
-
-
-async def run_benchmark(
-    scenarios: Sequence[Scenario] = SCENARIOS,
+def run(
     *,
-    interval: float = DEFAULT_INTERVAL,
-    seed: int = 0,
+    seeds: Sequence[int],
+    intervals: Sequence[float] = INTERVALS,
+    kinds: Sequence[Kind] = KINDS,
+    players: Sequence[Contender] | None = None,
+    workers: int | None = None,
 ) -> Report:
-    """Replay every scenario in order, as consecutive prints on one printer."""
+    """Replay everything chosen; `workers` processes (default: up to 2)."""
     started = time.perf_counter()
-    players = contenders()
-    history: dict[str, PolicyState] = {}
-    camera = Camera()
-    runs: list[ScenarioRun] = []
-    async with httpx.AsyncClient() as client:
-        for item in scenarios:
-            run = await replay_scenario(
-                item, players, history, client, camera, interval=interval, seed=seed
-            )
-            runs.append(run)
-    return Report(
-        runs=runs,
-        labels=[c.label for c in players],
-        interval=interval,
-        seed=seed,
+    chosen_players = tuple(players if players is not None else contenders())
+    names = tuple(k.name for k in kinds)
+    jobs = [
+        Job(interval, style, tuple(seeds[i::2]), names, chosen_players)
+        for interval in intervals
+        for style in STYLES
+        for i in range(2)
+        if seeds[i::2]
+    ]
+    by_seed: dict[float, dict[str, dict[int, Tally]]] = {
+        interval: {c.label: {} for c in chosen_players} for interval in intervals
+    }
+    count = workers if workers is not None else min(2, os.cpu_count() or 1)
+    if count <= 1:
+        results: Iterable[tuple[float, dict[str, dict[int, Tally]]]] = map(
+            run_job, jobs
+        )
+    else:
+        pool = ProcessPoolExecutor(max_workers=count)
+        results = pool.map(run_job, jobs)
+    for interval, partial in results:
+        for label, per_seed in partial.items():
+            for seed, tally in per_seed.items():
+                by_seed[interval][label].setdefault(seed, Tally()).merge(tally)
+    if count > 1:
+        pool.shutdown()
+    return assemble(
+        by_seed,
+        seeds=tuple(seeds),
+        kinds=tuple(kinds),
+        players=chosen_players,
         elapsed=time.perf_counter() - started,
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the benchmark and print its figures; with --check, 1 if a target fails."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--interval", type=float, default=DEFAULT_INTERVAL)
-    parser.add_argument(
-        "--check", action="store_true", help="exit 1 if the default misses a target"
+def assemble(
+    by_seed: dict[float, dict[str, dict[int, Tally]]],
+    *,
+    seeds: tuple[int, ...],
+    kinds: tuple[Kind, ...],
+    players: tuple[Contender, ...],
+    elapsed: float = 0.0,
+) -> Report:
+    """A report from per-seed tallies (summed in seed order)."""
+    tallies: dict[float, dict[str, Tally]] = {}
+    for interval, labels in by_seed.items():
+        tallies[interval] = {}
+        for label, per_seed in labels.items():
+            total = Tally()
+            for seed in sorted(per_seed):
+                total.merge(per_seed[seed])
+            tallies[interval][label] = total
+    return Report(
+        tallies=tallies,
+        seeds=seeds,
+        kinds=kinds,
+        players=players,
+        elapsed=elapsed,
+        by_seed=by_seed,
     )
-    parser.add_argument("--only", nargs="*", help="scenario names to replay")
+
+
+# --- stored results --------------------------------------------------------------
+
+RESULTS = Path(__file__).resolve().parent / "results" / "replay.json"
+"""The full run's per-seed tallies at 20 s (`--write-readme`), from which the
+README's table is generated; a test regenerates the table from it and replays a
+few seeds to check the stored tallies still match the code."""
+
+
+def tally_as_dict(tally: Tally) -> dict[str, object]:
+    """A tally as JSON-friendly data."""
+    return dataclasses.asdict(tally)
+
+
+def tally_from_dict(data: dict[str, object]) -> Tally:
+    """A tally from `tally_as_dict` data."""
+    return Tally(**data)  # type: ignore[arg-type]
+
+
+def store_results(report: Report, path: Path = RESULTS) -> None:
+    """Write the report's per-seed tallies at the target interval."""
+    per_label = report.by_seed[TARGET_INTERVAL]
+    data = {
+        "interval": TARGET_INTERVAL,
+        "seeds": list(report.seeds),
+        "kinds": [k.name for k in report.kinds],
+        "players": [[c.name, c.sensitivity] for c in report.players],
+        "tallies": {
+            label: {str(seed): tally_as_dict(t) for seed, t in sorted(seeds.items())}
+            for label, seeds in per_label.items()
+        },
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        json.dumps(data, separators=(",", ":"), sort_keys=True) + "\n", "utf-8"
+    )
+
+
+def load_results(path: Path = RESULTS) -> Report:
+    """The stored run, as a report at the target interval."""
+    data = json.loads(path.read_text("utf-8"))
+    interval = float(data["interval"])
+    by_seed = {
+        interval: {
+            label: {int(seed): tally_from_dict(t) for seed, t in seeds.items()}
+            for label, seeds in data["tallies"].items()
+        }
+    }
+    return assemble(
+        by_seed,
+        seeds=tuple(data["seeds"]),
+        kinds=tuple(corpus.kind_named(name) for name in data["kinds"]),
+        players=tuple(Contender(name, level) for name, level in data["players"]),
+    )
+
+
+# --- output ----------------------------------------------------------------------
+
+
+def _s(value: float | None) -> str:
+    return "never" if value is None else f"{value:.0f}"
+
+
+def _at(values: Sequence[float | None], share: float) -> str:
+    """A percentile as printed: n/a without values, never if it is a miss."""
+    return _s(percentile(values, share)) if values else "n/a"
+
+
+def _pair(values: Sequence[float | None]) -> str:
+    if not values:
+        return "n/a"
+    return f"{_at(values, 0.5)}/{_at(values, 0.9)}"
+
+
+def row(tally: Tally) -> list[str]:
+    """One table row's figures for a tally."""
+    return [
+        _pair(tally.sudden),
+        _pair(tally.gradual),
+        _pair(tally.subtle),
+        _pair(tally.failures),
+        _pair(tally.warnings),
+        f"{100 * tally.missed_share:.1f}",
+        f"{tally.false_pauses_per_100h:.1f}",
+        f"{tally.false_warnings_per_hour:.2f}",
+        f"{tally.re_pauses_false:.2f}",
+        f"{tally.re_pauses_fixed:.2f}",
+    ]
+
+
+COLUMNS = (
+    "sudden s",
+    "gradual s",
+    "subtle s",
+    "all s",
+    "warning s",
+    "missed %",
+    "false pauses /100 h",
+    "false warnings /h",
+    "re-pauses (false)",
+    "re-pauses (fixed)",
+)
+"""Table columns after interval, sensitivity, policy (s: median/p90 from onset)."""
+
+
+def describe(report: Report) -> list[str]:
+    """The header lines: what was replayed."""
+    groups = {g: sum(k.group == g for k in report.kinds) for g in (GOOD, FAILURE)}
+    resumes = len(report.kinds) - groups[GOOD] - groups[FAILURE]
+    seeds = report.seeds
+    seed_text = (
+        f"{len(seeds)} seeds ({seeds[0]}-{seeds[-1]})"
+        if len(seeds) > 1
+        else f"seed {seeds[0]}"
+    )
+    intervals = "/".join(f"{i:g}" for i in report.tallies)
+    return [
+        f"# replay: {len(report.kinds)} scenario kinds ({groups[GOOD]} good, "
+        f"{groups[FAILURE]} failures, {resumes} resumes) x {seed_text} x "
+        f"{len(STYLES)} detector styles ({', '.join(STYLES)}), a check every "
+        f"{intervals} s; verdicts generated frame by frame (benchmarks.corpus)",
+        f"# every policy: the same {DEFAULT_RESUME_GRACE:g} s resume grace; the user "
+        f"resumes a false pause after {USER_RESPONSE:g} s; miss = no decision within "
+        f"{MISS_AFTER:g} s of the onset; s = median/p90 seconds from the onset",
+        "# two_yes, printwatch and gadget ignore the sensitivity (one row each)",
+    ]
+
+
+def table(report: Report) -> list[str]:
+    """The metrics table, fixed-width, one row per interval x sensitivity x policy."""
+    header = ["interval", "sensitivity", "policy", *COLUMNS]
+    rows = [header]
+    for interval in report.tallies:
+        for sensitivity in SENSITIVITIES:
+            for contender in report.players:
+                if contender.sensitivity != (
+                    sensitivity if contender.name in SENSITIVE else "medium"
+                ):
+                    continue
+                if contender.name not in SENSITIVE and sensitivity != "medium":
+                    continue
+                tally = report.tally(interval, contender.name, sensitivity)
+                rows.append(
+                    [f"{interval:g} s", sensitivity, contender.name, *row(tally)]
+                )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    return ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+
+
+def target_problems(report: Report) -> list[str]:
+    """What the default misses of its targets at 20 s, medium (empty: all met)."""
+    if TARGET_INTERVAL not in report.tallies:
+        return ["no 20 s run"]
+    tally = report.tally(TARGET_INTERVAL, DEFAULT, TARGET_SENSITIVITY)
+    problems = []
+    if tally.false_pauses_per_100h > TARGETS.false_pauses_per_100h:
+        problems.append("false pauses")
+    if tally.missed_share > TARGETS.missed_share:
+        problems.append("misses")
+    checks = (
+        ("sudden median", tally.sudden, 0.5, TARGETS.sudden_median),
+        ("gradual median", tally.gradual, 0.5, TARGETS.gradual_median),
+        ("p90", tally.failures, 0.9, TARGETS.p90),
+    )
+    for name, values, share, limit in checks:
+        if not values:
+            continue
+        value = percentile(values, share)
+        if value is None or value > limit:
+            problems.append(name)
+    if tally.re_pauses_false > TARGETS.re_pauses_per_print:
+        problems.append("re-pauses")
+    return problems
+
+
+def target_lines(report: Report) -> list[str]:
+    """`name: value unit (anchor: value, ...)` lines for the default's targets."""
+    if TARGET_INTERVAL not in report.tallies:
+        return []
+    ours = report.tally(TARGET_INTERVAL, DEFAULT, TARGET_SENSITIVITY)
+    anchors = {
+        name: report.tally(TARGET_INTERVAL, name, TARGET_SENSITIVITY)
+        for name in ANCHORS
+        if any(c.name == name for c in report.players)
+    }
+
+    def line(key: str, value: str, unit: str, limit: str, figure: str) -> str:
+        theirs = "; ".join(
+            f"{name}: {getattr_figure(t, figure)}" for name, t in anchors.items()
+        )
+        theirs = f"; {theirs}" if theirs else ""
+        return f"replay.{key}: {value} {unit} (target {limit}{theirs})"
+
+    return [
+        line(
+            "false_pauses_per_100h",
+            f"{ours.false_pauses_per_100h:.1f}",
+            "count",
+            f"<= {TARGETS.false_pauses_per_100h:g}",
+            "false_pauses_per_100h",
+        ),
+        line(
+            "missed",
+            f"{100 * ours.missed_share:.1f}",
+            "%",
+            f"<= {100 * TARGETS.missed_share:g}",
+            "missed",
+        ),
+        line(
+            "sudden_median",
+            _at(ours.sudden, 0.5),
+            "s",
+            f"<= {TARGETS.sudden_median:g}",
+            "sudden_median",
+        ),
+        line(
+            "gradual_median",
+            _at(ours.gradual, 0.5),
+            "s",
+            f"<= {TARGETS.gradual_median:g}",
+            "gradual_median",
+        ),
+        line(
+            "p90",
+            _at(ours.failures, 0.9),
+            "s",
+            f"<= {TARGETS.p90:g}",
+            "p90",
+        ),
+        line(
+            "re_pauses_after_false_pause",
+            f"{ours.re_pauses_false:.2f}",
+            "per print",
+            f"<= {TARGETS.re_pauses_per_print:g}",
+            "re_pauses_false",
+        ),
+    ]
+
+
+def getattr_figure(tally: Tally, figure: str) -> str:
+    """One anchor figure, formatted like ours."""
+    match figure:
+        case "false_pauses_per_100h":
+            return f"{tally.false_pauses_per_100h:.1f}"
+        case "missed":
+            return f"{100 * tally.missed_share:.1f}"
+        case "sudden_median":
+            return _at(tally.sudden, 0.5)
+        case "gradual_median":
+            return _at(tally.gradual, 0.5)
+        case "p90":
+            return _at(tally.failures, 0.9)
+        case _:
+            return f"{tally.re_pauses_false:.2f}"
+
+
+def format_report(report: Report) -> list[str]:
+    """Everything `scripts/bench replay` prints."""
+    problems = target_problems(report)
+    lines = [*describe(report), *table(report), *target_lines(report)]
+    if TARGET_INTERVAL in report.tallies:
+        lines.append(
+            f"replay.target_met: {'yes' if not problems else 'no'} bool"
+            + (f" ({', '.join(problems)})" if problems else "")
+        )
+    lines.append(f"replay.elapsed: {report.elapsed:.1f} s")
+    return lines
+
+
+# --- README ----------------------------------------------------------------------
+
+_NAMES = {
+    "sentinel": "**Sentinel**",
+    "two_yes": "Two failures in a row",
+    "printwatch": "PrintWatch buffer",
+    "gadget": "Detector's suggestion",
+    "obico": "Obico's rule",
+}
+
+
+def readme_table(report: Report) -> list[str]:
+    """The README's markdown table: every policy and sensitivity at 20 s."""
+    seeds = len(report.seeds)
+    lines = [
+        f"{len(report.kinds)} scenario kinds x {seeds} seeds x {len(STYLES)} detector "
+        f"styles, a check every {TARGET_INTERVAL:g} s: median/p90 seconds from the "
+        "onset to the pause (sudden, gradual, subtle failures, all), failures not "
+        f"paused within {MISS_AFTER / 60:g} minutes, false pauses per 100 good "
+        "print-hours, false warnings per good print-hour, re-pauses per print after "
+        "resuming a false pause whose cause stays in view. Targets for the default: "
+        f"sudden <= {TARGETS.sudden_median:g} s, gradual <= "
+        f"{TARGETS.gradual_median:g} s, p90 <= {TARGETS.p90:g} s, missed <= "
+        f"{100 * TARGETS.missed_share:g} %, false pauses <= "
+        f"{TARGETS.false_pauses_per_100h:g}, re-pauses <= "
+        f"{TARGETS.re_pauses_per_print:g}.",
+        "",
+        "| Policy | Sensitivity | Sudden | Gradual | Subtle | All | Missed | "
+        "False pauses | False warnings /h | Re-pauses |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for contender in report.players:
+        if TARGET_INTERVAL not in report.tallies:
+            break
+        tally = report.tallies[TARGET_INTERVAL][contender.label]
+        level = contender.sensitivity if contender.name in SENSITIVE else "any"
+        lines.append(
+            f"| {_NAMES.get(contender.name, contender.name)} | {level} | "
+            f"{_pair(tally.sudden)} | {_pair(tally.gradual)} | {_pair(tally.subtle)} | "
+            f"{_pair(tally.failures)} | "
+            f"{100 * tally.missed_share:.1f} % | {tally.false_pauses_per_100h:.1f} | "
+            f"{tally.false_warnings_per_hour:.2f} | {tally.re_pauses_false:.2f} |"
+        )
+    return lines
+
+
+def write_readme(report: Report, path: Path = README) -> bool:
+    """Replace the README's replay table; return whether it changed."""
+    text = path.read_text(encoding="utf-8")
+    pattern = re.compile(re.escape(TABLE_START) + r".*?" + re.escape(TABLE_END), re.S)
+    block = "\n".join([TABLE_START, *readme_table(report), TABLE_END])
+    if not pattern.search(text):
+        raise ValueError(f"{path} has no {TABLE_START!r} block")
+    new = pattern.sub(lambda _: block, text)
+    path.write_text(new, encoding="utf-8")
+    return new != text
+
+
+def readme_block(path: Path = README) -> list[str]:
+    """The README's replay table as committed (without the markers)."""
+    text = path.read_text(encoding="utf-8")
+    match = re.search(
+        re.escape(TABLE_START) + r"\n(.*?)\n" + re.escape(TABLE_END), text, re.S
+    )
+    return match.group(1).split("\n") if match else []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark and print its figures; --check: 1 if a target fails."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n", 1)[0])
+    parser.add_argument("--seeds", type=int, default=SEEDS, help="seeds 0..N-1")
+    parser.add_argument("--seed", type=int, nargs="*", help="only these seeds")
+    parser.add_argument("--interval", type=float, nargs="*", help="only these")
+    parser.add_argument("--scenario", nargs="*", help="only these scenario kinds")
+    parser.add_argument("--policy", nargs="*", choices=POLICIES, help="only these")
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--check", action="store_true", help="exit 1 on a miss")
+    parser.add_argument(
+        "--write-readme",
+        "--readme",
+        dest="readme",
+        action="store_true",
+        help="full run only: store the results and write the README's replay table",
+    )
+    parser.add_argument(
+        "--via",
+        choices=("stream", "client"),
+        default="stream",
+        help="client: also replay a few seeds through the real client",
+    )
     args = parser.parse_args(argv)
-    chosen = [s for s in SCENARIOS if not args.only or s.name in args.only]
-    report = asyncio.run(run_benchmark(chosen, interval=args.interval, seed=args.seed))
-    out = io.StringIO()
-    for line in format_report(report):
-        out.write(line + "\n")
-    sys.stdout.write(out.getvalue())
-    return 1 if args.check and report.target_failures() else 0
+    narrowed = args.seed or args.interval or args.scenario or args.policy
+    if args.readme and (narrowed or args.seeds != SEEDS):
+        parser.error(
+            "--write-readme takes the full run (no --seed(s), --interval, "
+            "--scenario or --policy)"
+        )
+    seeds = tuple(args.seed) if args.seed else tuple(range(args.seeds))
+    intervals = tuple(args.interval) if args.interval else INTERVALS
+    kinds = tuple(k for k in KINDS if not args.scenario or k.name in set(args.scenario))
+    if not kinds:
+        parser.error("no such scenario kind")
+    players = contenders(args.policy or POLICIES)
+    report = run(
+        seeds=seeds,
+        intervals=intervals,
+        kinds=kinds,
+        players=players,
+        workers=args.workers,
+    )
+    sys.stdout.write("\n".join(format_report(report)) + "\n")
+    if args.readme:
+        store_results(report)
+        write_readme(load_results())
+    if args.via == "client":
+        from .corpus_client import main as client_main
+
+        client_main(
+            kinds=kinds,
+            seeds=tuple(args.seed) if args.seed else (0,),
+            interval=intervals[0] if args.interval else TARGET_INTERVAL,
+        )
+    return 1 if args.check and target_problems(report) else 0
 
 
 if __name__ == "__main__":

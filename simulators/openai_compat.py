@@ -26,8 +26,9 @@ api.openai.com does, so the official `openai` SDK talks to it unchanged:
   per request, in order.
 * Usage, as OpenAI reports it: `prompt_tokens` = text (~4 characters a token,
   plus 3 per message and 3 to prime the reply) + the response schema + image
-  tokens by OpenAI's documented rules (`cost.image_tokens`: tiles for gpt-4o-class
-  models, patches x multiplier for gpt-4.1-mini/nano); `completion_tokens` from
+  tokens by OpenAI's documented rules (`simulators/openai_tokens.py`, written from
+  the documentation, not from the integration: tiles for gpt-4o-class models,
+  patches x multiplier for gpt-4.1-mini/nano); `completion_tokens` from
   the answer's length. A `max_completion_tokens` too small for the answer cuts it
   and sets `finish_reason: "length"`.
 
@@ -69,13 +70,13 @@ from typing import Any, Final
 from aiohttp import web
 from PIL import Image
 
-from custom_components.print_sentinel.detection.cost import (
+from simulators.openai_tokens import (
     DETAILS,
-    MESSAGE_OVERHEAD_TOKENS,
-    MODEL_PRICES,
-    REPLY_PRIMING_TOKENS,
-    estimate_text_tokens,
+    MESSAGE_TOKENS,
+    MODELS,
+    REPLY_TOKENS,
     image_tokens,
+    text_tokens,
 )
 from simulators.scene import KINDS, read_scene
 
@@ -233,7 +234,7 @@ class OpenAISimulator:
     ) -> None:
         """Configure; nothing listens until `start()`."""
         self.api_key = api_key
-        self.models = tuple(models) if models is not None else tuple(MODEL_PRICES)
+        self.models = tuple(models) if models is not None else tuple(MODELS)
         self.false_positive_rate = false_positive_rate
         self.noise = noise
         self.host = host
@@ -690,7 +691,7 @@ class OpenAISimulator:
         )
         log.prompt_tokens = self._prompt_tokens(body, log)
         answer_text = content if content is not None else (refusal or "")
-        log.completion_tokens = estimate_text_tokens(answer_text)
+        log.completion_tokens = text_tokens(answer_text)
         finish_reason = "stop"
         if (
             log.max_completion_tokens is not None
@@ -761,10 +762,10 @@ class OpenAISimulator:
     def _prompt_tokens(self, body: dict[str, Any], log: LoggedRequest) -> int:
         """Count prompt tokens as OpenAI reports them (text estimated)."""
         messages: list[Any] = body["messages"]
-        tokens = REPLY_PRIMING_TOKENS + MESSAGE_OVERHEAD_TOKENS * len(messages)
-        tokens += sum(estimate_text_tokens(text) for text in log.texts)
+        tokens = REPLY_TOKENS + MESSAGE_TOKENS * len(messages)
+        tokens += sum(text_tokens(text) for text in log.texts)
         schema = body["response_format"]["json_schema"].get("schema", {})
-        tokens += estimate_text_tokens(json.dumps(schema, separators=(",", ":")))
+        tokens += text_tokens(json.dumps(schema, separators=(",", ":")))
         return tokens + log.image_tokens
 
     def _judge(self, scenes: list[tuple[int, str]]) -> _Judgement:

@@ -74,6 +74,8 @@ class PrinterCamera(PrintSentinelEntity, Camera):
         """
         if not (self._snapshot_url or super().available):
             return False
+        if not self._has_picture():
+            return False  # the frontend would ask for a picture that cannot exist
         return not self._unavailable_after_failures()
 
     def _has_picture(self) -> bool:

@@ -83,6 +83,7 @@ async def _detect(
             },
             "action": action,
             "image_entity_id": printer["flagged_frame"],
+            "chart_entity_id": "image.mk4s_detection_chart",
         },
     )
     await hass.async_block_till_done()
@@ -351,3 +352,26 @@ async def test_reason_is_plain_bounded_text_in_a_mobile_notification(
     await _detect_reason(hass, printer, reason)
 
     assert notifications[0].data["message"].startswith(f"{shown} (score 87/100).")
+
+
+@pytest.mark.parametrize("chosen", [False, True])
+async def test_the_detection_chart_follows_when_chosen(
+    hass: HomeAssistant,
+    printer: FakePrinter,
+    notifications: list[ServiceCall],
+    chosen: bool,
+) -> None:
+    await _create(hass, printer, include_chart=chosen)
+
+    await _detect(hass, printer)
+
+    assert notifications[0].data["data"]["image"] == (
+        f"/api/image_proxy/{printer['flagged_frame']}"
+    )
+    if not chosen:
+        assert len(notifications) == 1
+        return
+    assert len(notifications) == 2
+    chart = notifications[1].data
+    assert chart["title"] == "MK4S: detection chart"
+    assert chart["data"]["image"] == "/api/image_proxy/image.mk4s_detection_chart"

@@ -367,3 +367,84 @@ async def test_long_file_name_is_cut(
     await job.fire("started", file_name="n" * 5_000)
 
     assert notifications[0].data["message"] == "n" * 255 + " (0 %)."
+
+
+def _record_event(
+    printer: FakePrinter, *, timelapse: str | None, fmt: str | None
+) -> dict[str, Any]:
+    """The data of `print_sentinel_print_recorded`, as the recorder fires it."""
+    base = "/api/print_sentinel/records/entry/20261203-1"
+    return {
+        "entry_id": "entry",
+        "device_id": printer.device_id,
+        "record_id": "20261203-1",
+        "file_name": "benchy.gcode",
+        "outcome": "paused_by_sentinel",
+        "duration": 3600,
+        "timelapse": None,
+        "timelapse_format": fmt,
+        "chart": None,
+        "timelapse_url": f"{base}/{timelapse}" if timelapse else None,
+        "chart_url": f"{base}/chart.png",
+        "chart_entity_id": "image.mk4s_detection_chart",
+    }
+
+
+async def test_the_print_record_is_not_sent_unless_chosen(
+    hass: HomeAssistant, printer: FakePrinter, notifications: list[ServiceCall]
+) -> None:
+    await _create(hass, printer)
+
+    hass.bus.async_fire(
+        "print_sentinel_print_recorded",
+        _record_event(printer, timelapse="timelapse.mp4", fmt="mp4"),
+    )
+    await hass.async_block_till_done()
+
+    assert notifications == []
+
+
+@pytest.mark.parametrize(
+    ("choice", "timelapse", "fmt", "title", "attachment"),
+    [
+        ("chart", "timelapse.mp4", "mp4", "MK4S: Detection chart", "image"),
+        ("timelapse", "timelapse.mp4", "mp4", "MK4S: Timelapse", "video"),
+        ("timelapse", "timelapse.webp", "webp", "MK4S: Timelapse", "image"),
+        # no timelapse could be made: the chart instead
+        ("timelapse", None, None, "MK4S: Detection chart", "image"),
+    ],
+)
+async def test_the_print_record_is_sent_when_it_is_ready(
+    hass: HomeAssistant,
+    printer: FakePrinter,
+    notifications: list[ServiceCall],
+    choice: str,
+    timelapse: str | None,
+    fmt: str | None,
+    title: str,
+    attachment: str,
+) -> None:
+    await _create(hass, printer, print_record=choice)
+    other = register_printer(hass, serial="SN-OTHER", name="Other")
+    event = _record_event(printer, timelapse=timelapse, fmt=fmt)
+
+    hass.bus.async_fire(
+        "print_sentinel_print_recorded", {**event, "device_id": other.device_id}
+    )
+    await hass.async_block_till_done()
+    assert notifications == []  # another printer's record
+
+    hass.bus.async_fire("print_sentinel_print_recorded", event)
+    await hass.async_block_till_done()
+
+    assert len(notifications) == 1
+    data = notifications[0].data
+    assert data["title"] == title
+    assert data["message"] == "benchy.gcode (paused by Print Sentinel)."
+    url = (
+        event["timelapse_url"]
+        if choice == "timelapse" and timelapse
+        else event["chart_url"]
+    )
+    assert data["data"][attachment] == url
+    assert data["data"]["group"] == "print_sentinel"

@@ -220,7 +220,7 @@ async def test_every_options_page_and_detector(
                     "not a url"
                 )
                 await _submit(ui)
-                await ui.expect_text("Enter a full http:// or https://", dialog)
+                await ui.expect_text("Enter the full address of the picture", dialog)
                 await ui.step("options-polling-invalid-url")
                 # the printer's camera is a JPEG: saved
                 await dialog.get_by_role("textbox", name="Camera snapshot URL").fill(

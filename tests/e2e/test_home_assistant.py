@@ -16,6 +16,7 @@ from pathlib import Path
 import shutil
 import time
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -586,6 +587,94 @@ async def _camera_image_loaded(page: PageSession) -> bool:
 """
         )
     )
+
+
+async def test_the_paused_print_leaves_a_record_in_the_media_browser(
+    ha: HomeAssistantClient,
+    home_assistant: HomeAssistantInstance,
+    processes: ProcessGroup,
+    output_dir: Path,
+    prusalink: Simulator,
+    printer_entry: str,
+) -> None:
+    """Stop the paused print: its timelapse, chart and flagged frame are in the media browser."""
+    entities = await printer_entities(ha, printer_entry)
+    await ha.post(
+        "/api/services/button/press", {"entity_id": entities["button.cancel"]}
+    )
+    await wait_for_sim(
+        prusalink, lambda s: s["state"] != "PAUSED", within=30, what="stopped"
+    )
+    printer_id = f"media-source://print_sentinel/{printer_entry}"
+
+    async def newest_print() -> dict[str, Any] | None:
+        printer = await ha.ws(
+            {"type": "media_source/browse_media", "media_content_id": printer_id}
+        )
+        if not printer["children"]:
+            return None
+        record: dict[str, Any] = await ha.ws(
+            {
+                "type": "media_source/browse_media",
+                "media_content_id": printer["children"][0]["media_content_id"],
+            }
+        )
+        return record
+
+    def complete(record: dict[str, Any] | None) -> bool:
+        titles = [child["title"] for child in (record or {}).get("children", [])]
+        return any(t.startswith("Timelapse") for t in titles)
+
+    record = await poll(newest_print, complete, within=60, what="the print's record")
+    assert record is not None
+    assert "paused by Print Sentinel" in record["title"], record["title"]
+    titles = [child["title"] for child in record["children"]]
+    assert "Detection timeline" in titles, titles
+    assert "Flagged frame 1" in titles, titles
+    # each file plays in the frontend: resolved to a URL that serves it
+    for child in record["children"]:
+        resolved = await ha.ws(
+            {
+                "type": "media_source/resolve_media",
+                "media_content_id": child["media_content_id"],
+            }
+        )
+        status, content_type, body = await ha.fetch(resolved["url"])
+        assert status == 200, (child["title"], status)
+        assert content_type.split(";")[0] == resolved["mime_type"], child["title"]
+        assert len(body) > 100, child["title"]
+
+    # the media browser shows the record as a user finds it
+    navigate = ",".join(("", record["media_content_id"]))
+    path = "/media-browser/browser/" + quote(navigate, safe="")
+    hass = home_assistant
+    async with chromium_page(processes, output_dir) as page:
+        await page.send(
+            "Page.addScriptToEvaluateOnNewDocument",
+            {
+                "source": hass_tokens_script(
+                    hass.url,
+                    hass.client_id,
+                    hass.access_token,
+                    hass.refresh_token,
+                    hass.expires_in,
+                )
+            },
+        )
+        await page.send("Page.navigate", {"url": f"{hass.url}{path}"})
+        deadline = time.monotonic() + 60
+        text = ""
+        while time.monotonic() < deadline:
+            text = await page.page_text()
+            if "Detection timeline" in text and "Flagged frame 1" in text:
+                break
+            await asyncio.sleep(1)
+        await asyncio.sleep(2)  # let the thumbnails paint
+        png = await page.screenshot(output_dir / "screenshots" / "media-browser.png")
+        text = await page.page_text()
+    assert "Detection timeline" in text, text[:2000]
+    assert "Flagged frame 1" in text, text[:2000]
+    assert png.startswith(b"\x89PNG")
 
 
 def test_home_assistant_logged_no_errors_from_print_sentinel(

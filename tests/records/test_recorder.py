@@ -164,6 +164,8 @@ async def test_watched_print_leaves_timelapse_chart_and_flagged_frame(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     recorder = await _setup(hass, mock_config_entry, detection)
+    # no chart yet: no picture to ask for (the image proxy would answer 500)
+    assert "entity_picture" not in hass.states.get(CHART).attributes
     recorded: list[Event] = []
     hass.bus.async_listen(EVENT_RECORD, recorded.append)
     printer.start_job(display_name="spaghetti.bgcode", duration=7200)
@@ -175,6 +177,7 @@ async def test_watched_print_leaves_timelapse_chart_and_flagged_frame(
     assert hass.states.get(STATE).state == "paused"
     # the chart is there at the pause, before the print ends
     assert hass.states.get(CHART).state not in ("unknown", "unavailable")
+    assert "entity_picture" in hass.states.get(CHART).attributes
     printer.cancel()
     await _print_for(hass, freezer, printer, 20)
     await recorder.async_wait()

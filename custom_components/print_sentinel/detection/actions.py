@@ -206,5 +206,6 @@ class Actions:
                 "verdict": event.verdict.as_dict(),
                 "action": event.action,
                 "image_entity_id": extra.get("flagged_frame_entity_id"),
+                "chart_entity_id": extra.get("chart_entity_id"),
             },
         )

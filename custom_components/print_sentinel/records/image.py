@@ -68,6 +68,14 @@ class RecordChartImage(ImageEntity):
         self.recorder.entry.runtime_data.extra["chart_entity_id"] = self.entity_id
         self.async_on_remove(self.recorder.async_add_listener(self._handle_change))
 
+    @property
+    def entity_picture(self) -> str | None:
+        """No picture (and no HTTP 500 from the image proxy) before the first chart."""
+        record = self.recorder.last_record
+        if record is None or not record.chart:
+            return None
+        return super().entity_picture
+
     async def async_image(self) -> bytes | None:
         """Return the chart PNG."""
         record = self.recorder.last_record

@@ -1,0 +1,110 @@
+"""README.md's replay and cost tables are the benchmarks' output, not typed text.
+
+The replay table is generated from `benchmarks/results/replay.json`, the per-seed
+tallies that `scripts/bench replay --write-readme` stores after the full run. These
+tests regenerate the table from that file, check the file is a full run, and
+replay two of its seeds through today's corpus and policies: a change to either
+that moves a figure fails here until the benchmark is run again. The cost table
+is cheap, so it is measured again (the real client against the loopback
+simulator) and compared whole.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks import corpus, corpus_client, cost, replay
+
+# phcc blocks creating sockets; connecting stays limited to 127.0.0.1
+pytestmark = pytest.mark.usefixtures("socket_enabled")
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations() -> None:
+    """Override the package-wide fixture: these tests need no Home Assistant."""
+
+
+@pytest.fixture(scope="module")
+def stored() -> replay.Report:
+    """The stored full run."""
+    return replay.load_results()
+
+
+def test_readme_replay_table_is_generated_from_the_stored_run(
+    stored: replay.Report,
+) -> None:
+    block = replay.readme_block()
+    assert block, "README.md has no replay table between its markers"
+    assert block == replay.readme_table(stored)
+
+
+def test_stored_run_is_the_full_run(stored: replay.Report) -> None:
+    assert stored.seeds == tuple(range(replay.SEEDS))
+    assert [k.name for k in stored.kinds] == [k.name for k in corpus.KINDS]
+    assert list(stored.players) == replay.contenders()
+    assert len(corpus.KINDS) >= 30
+    assert replay.SEEDS >= 30
+    tally = stored.tally(replay.TARGET_INTERVAL, "sentinel", "medium")
+    assert tally.prints == len(corpus.KINDS) * replay.SEEDS * len(corpus.STYLES)
+
+
+@pytest.mark.parametrize("seed", [0, 17])
+def test_stored_seeds_match_a_replay_today(stored: replay.Report, seed: int) -> None:
+    again = replay.run(
+        seeds=(seed,),
+        intervals=(replay.TARGET_INTERVAL,),
+        players=stored.players,
+        workers=1,
+    )
+    for contender in stored.players:
+        label = contender.label
+        assert (
+            again.by_seed[replay.TARGET_INTERVAL][label][seed]
+            == stored.by_seed[replay.TARGET_INTERVAL][label][seed]
+        ), f"{label}, seed {seed}: run scripts/bench replay --write-readme"
+
+
+def test_default_meets_its_targets_in_the_stored_run(stored: replay.Report) -> None:
+    assert replay.target_problems(stored) == []
+
+
+def test_write_readme_refuses_a_narrowed_run() -> None:
+    with pytest.raises(SystemExit):
+        replay.main(["--write-readme", "--seed", "0"])
+
+
+async def test_readme_cost_table_is_measured_again() -> None:
+    block = cost.readme_block()
+    assert block, "README.md has no cost table between its markers"
+    assert block == cost.readme_table(await cost.run_alternatives())
+
+
+async def test_generated_verdicts_are_what_the_real_client_returns() -> None:
+    # the corpus's verdicts, scripted into the OpenAI simulator and read back
+    # through OpenAIDetector (errors as HTTP 503), check by check
+    kinds = [
+        corpus.kind_named(name)
+        for name in ("fail_detachment_errors", "good_clip_errors", "fail_blob")
+    ]
+    checks, mismatches = await corpus_client.scripted(kinds, (3,), 20.0)
+    assert checks > 100
+    assert mismatches == 0
+
+
+def test_replay_prints_its_figures_with_the_seed_count(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    kinds = ("good_bed_clip", "fail_detachment")
+    args = ["--seed", "4", "--interval", "30", "--workers", "1", "--scenario", *kinds]
+    assert replay.main(args) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("# replay: 2 scenario kinds (1 good, 1 failures, 0 ")
+    assert "x seed 4 x 2 detector styles" in out[0]
+    assert "a check every 30 s" in out[0]
+    header = out[3].split()
+    assert header[:3] == ["interval", "sensitivity", "policy"]
+    rows = [line.split() for line in out[4:] if line.startswith("30 s")]
+    # sentinel and obico at three sensitivities, the other anchors once
+    assert len(rows) == 3 * 2 + 3
+    figures = [line for line in out if line.startswith("replay.")]
+    assert figures[-1].startswith("replay.elapsed: ")
