@@ -31,8 +31,11 @@ import contextlib
 import contextvars
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+import json
 import logging
+from pathlib import Path
 import random
+import re
 import statistics
 import sys
 import tempfile
@@ -450,8 +453,117 @@ async def run_async(
     return all_results, lines
 
 
+README = Path(__file__).resolve().parent.parent / "README.md"
+RESULTS = Path(__file__).resolve().parent / "results" / "poll.json"
+TABLE_START = "<!-- poll-table: written by scripts/bench poll --write-readme -->"
+TABLE_END = "<!-- /poll-table -->"
+FLAVOUR_LABEL = {
+    "mk3s": "MK3S (Raspberry Pi PrusaLink), Digest",
+    "mk3s-key": "MK3S (Raspberry Pi PrusaLink), API key",
+    "mk4s": "MK4S (xBuddy firmware)",
+}
+
+
+def figures(results: dict[str, Result]) -> dict[str, list[float]]:
+    """The README's figures for one flavour: name -> [Print Sentinel, core]."""
+    ours, core = results["print_sentinel"], results["prusalink"]
+    hours = sum(ours.seconds.values()) / 3600
+    out: dict[str, list[float]] = {}
+    for phase in ("printing", "idle"):
+        out[f"{phase}_requests_per_minute"] = [
+            round(ours.per_minute(phase), 2),
+            round(core.per_minute(phase), 2),
+        ]
+        out[f"{phase}_challenges_401"] = [
+            ours.challenges(phase),
+            core.challenges(phase),
+        ]
+    out["state_delay_median_s"] = [
+        statistics.median(ours.delays),
+        statistics.median(core.delays),
+    ]
+    out["state_delay_p95_s"] = [_pct(ours.delays, 0.95), _pct(core.delays, 0.95)]
+    out["changes_seen"] = [len(ours.delays), len(core.delays)]
+    out["cpu_ms_per_hour"] = [
+        round(1000 * ours.cpu / hours, 1),
+        round(1000 * core.cpu / hours, 1),
+    ]
+    return out
+
+
+MEASURED_CPU = ("cpu_ms_per_hour",)
+"""Figures that depend on the machine (a rerun is not compared on them)."""
+
+
+def store_results(
+    all_results: dict[str, dict[str, Result]], seed: int, hours: float
+) -> dict[str, object]:
+    """Write the run's figures to `RESULTS`; return what was written."""
+    data: dict[str, object] = {
+        "seed": seed,
+        "print_hours": hours,
+        "figures": {name: figures(r) for name, r in all_results.items()},
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", "utf-8")
+    return data
+
+
+def load_results(path: Path = RESULTS) -> dict[str, Any]:
+    """The stored run."""
+    data: dict[str, Any] = json.loads(path.read_text("utf-8"))
+    return data
+
+
+def _r(ours: float, core: float) -> str:
+    return f"{ours / core:.2f}" if core else "n/a"
+
+
+def readme_table(data: dict[str, Any]) -> list[str]:
+    """The README's table from a stored run (ratios and counts only)."""
+    lines = [
+        "| Printer (simulator flavour) | Requests a minute printing | idle "
+        "| Digest 401s printing (ours / core) | State change seen, median | p95 "
+        "| CPU per hour |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for flavour, f in data["figures"].items():
+        ours401, core401 = f["printing_challenges_401"]
+        lines.append(
+            f"| {FLAVOUR_LABEL.get(flavour, flavour)} "
+            f"| {_r(*f['printing_requests_per_minute'])}x "
+            f"| {_r(*f['idle_requests_per_minute'])}x "
+            f"| {ours401} / {core401} "
+            f"| {_r(*f['state_delay_median_s'])}x "
+            f"| {_r(*f['state_delay_p95_s'])}x "
+            f"| {_r(*f['cpu_ms_per_hour'])}x |"
+        )
+    return lines
+
+
+def write_readme(lines: Sequence[str], path: Path = README) -> bool:
+    """Replace the README's poll table; return whether it changed."""
+    text = path.read_text(encoding="utf-8")
+    pattern = re.compile(re.escape(TABLE_START) + r".*?" + re.escape(TABLE_END), re.S)
+    if not pattern.search(text):
+        raise ValueError(f"{path} has no {TABLE_START!r} block")
+    block = "\n".join([TABLE_START, *lines, TABLE_END])
+    new = pattern.sub(lambda _: block, text)
+    path.write_text(new, encoding="utf-8")
+    return new != text
+
+
+def readme_block(path: Path = README) -> list[str]:
+    """The README's poll table as committed (without the markers)."""
+    text = path.read_text(encoding="utf-8")
+    match = re.search(
+        re.escape(TABLE_START) + r"\n(.*?)\n" + re.escape(TABLE_END), text, re.S
+    )
+    return match.group(1).split("\n") if match else []
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Print the figures."""
+    """Print the figures; --write-readme also stores them and writes the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument(
         "--flavour",
@@ -461,9 +573,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--print-hours", type=float, default=2.0)
+    parser.add_argument(
+        "--write-readme",
+        "--readme",
+        dest="readme",
+        action="store_true",
+        help="store benchmarks/results/poll.json and write README.md's poll table",
+    )
     args = parser.parse_args(argv)
-    _, lines = run(args.flavour, args.seed, args.print_hours)
+    all_results, lines = run(args.flavour, args.seed, args.print_hours)
     sys.stdout.write("\n".join(lines) + "\n")
+    if args.readme:
+        write_readme(
+            readme_table(store_results(all_results, args.seed, args.print_hours))
+        )
     return 0
 
 

@@ -10,9 +10,9 @@ import sys
 import httpx
 import pytest
 
+from custom_components.print_sentinel.const import DEFAULT_PRINTING_INTERVAL
 from custom_components.print_sentinel.printers.prusalink import (
     FAST_SECONDS,
-    STEADY_SECONDS,
     PrusaLinkBackend,
 )
 from simulators.prusalink import PrusaLinkSimulator
@@ -52,14 +52,14 @@ async def test_intervals_through_a_print(client: httpx.AsyncClient) -> None:
 
         sim.start_job(duration=3600)
         printing = await backend.async_poll()
-        assert backend.poll_interval(printing, 6, 30) == STEADY_SECONDS
+        assert backend.poll_interval(printing, 10, 30) == 10
         assert backend.poll_interval(printing, 20, 30) == 20  # a slower choice holds
 
         await backend.async_pause()  # the user waits to see it paused
         assert backend.poll_interval(await backend.async_poll(), 6, 30) == FAST_SECONDS
         clock.now += 16
         paused = await backend.async_poll()
-        assert backend.poll_interval(paused, 6, 30) == STEADY_SECONDS
+        assert backend.poll_interval(paused, 10, 30) == 10
         sim.resume()
 
         sim.advance(3600 - 50)  # the job's last minute: the end shows at once
@@ -97,7 +97,7 @@ def test_benchmark_runs_core_and_ours_side_by_side() -> None:
     ours, core = figures["poll.mk3s.printing.requests_per_minute"]
     assert 0 < ours < core
     ours, core = figures["poll.mk3s.printing.state_delay_p95"]
-    assert ours <= STEADY_SECONDS < core
+    assert ours <= DEFAULT_PRINTING_INTERVAL < core
     assert "changes never seen: ours 0, core 0" in done.stdout
     assert re.search(
         r"ours: /api/v1/status [0-9.]+.*; [1-9][0-9]* Digest 401", done.stdout

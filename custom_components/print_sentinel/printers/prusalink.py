@@ -9,8 +9,8 @@ job runs (during a job the print file says what it prints); `/api/v1/info` and
 `/api/version` once, for the device registry.
 
 It also says how soon to poll next (`poll_interval`, used by the coordinator):
-every `STEADY_SECONDS` through a print or a pause (a change from the printer's
-own screen shows within that), every `FAST_SECONDS` for a while after a command
+the printing interval through a print or a pause (10 s by default: a change
+from the printer's own screen shows within that), every `FAST_SECONDS` for a while after a command
 and in the job's last minute, the idle interval while idle and twice that once
 the printer has been idle for `LONG_IDLE_SECONDS`. One `httpx` Digest auth is kept
 for every request, so its nonce is reused for as long as the printer accepts it
@@ -71,8 +71,6 @@ _LOGGER = logging.getLogger(__name__)
 
 REQUEST_TIMEOUT = 10.0
 MATERIAL_REFRESH_SECONDS = 600.0
-STEADY_SECONDS = 10.0
-"""Poll at least this often through a print or a pause (unless set slower)."""
 FAST_SECONDS = 3.0
 """Poll this often after a command and at the end of a job."""
 AFTER_COMMAND_SECONDS = 15.0
@@ -545,7 +543,7 @@ class PrusaLinkBackend:
     ) -> float:
         """Seconds until the next poll, given the user's intervals.
 
-        `printing` / `idle` are the configured intervals (6 s / 30 s by default).
+        `printing` / `idle` are the configured intervals (10 s / 30 s by default).
         """
         now = self._clock()
         fast = min(printing, FAST_SECONDS)
@@ -559,7 +557,7 @@ class PrusaLinkBackend:
                 and remaining <= END_OF_JOB_SECONDS
             ):
                 return fast
-            return max(printing, STEADY_SECONDS)
+            return printing
         if snapshot.state in {PrinterState.BUSY}:
             return printing
         if now - self._state_since >= LONG_IDLE_SECONDS:
