@@ -1,4 +1,12 @@
-"""PrusaLink polling: Print Sentinel's backend vs. HA core's five coordinators.
+"""PrusaLink polling: Print Sentinel beside HA core's real `prusalink` integration.
+
+`scripts/bench poll` runs `benchmarks.poll_ha`: both integrations in one test Home
+Assistant against one simulator, over a simulated print day, for both firmware
+families (see that module). `scripts/bench poll --fleet [--printers 1 50]` runs
+the older measurement below instead: the backend's polls with fixed intervals
+beside a stand-in of core's requests (not core's integration), for fleets.
+
+The fleet stand-in:
 
 HA core's `prusalink` integration reads five endpoints (`/api/v1/status`,
 `/api/v1/job`, `/api/printer`, `/api/v1/info`, `/api/version`) every 30 s, printing
@@ -447,6 +455,12 @@ def run(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the polling figures, one per line."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if "--fleet" not in arguments:
+        from . import poll_ha
+
+        return poll_ha.main(arguments)
+    arguments.remove("--fleet")
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--printers", type=int, nargs="+", default=[1, 50])
     parser.add_argument(
@@ -455,7 +469,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--fleet-minutes", type=float, default=3, help="window with more printers"
     )
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
     _, lines = run(
         printers=args.printers,
         print_minutes=args.print_minutes,

@@ -51,7 +51,7 @@ async def test_idle_printer_is_polled_every_30_seconds(
     assert _paths(printer) == ["GET /api/v1/status"]
 
 
-async def test_printing_is_polled_every_6_seconds_with_one_request(
+async def test_printing_is_polled_every_10_seconds_with_one_request(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     printer: PrusaLinkSimulator,
@@ -66,14 +66,14 @@ async def test_printing_is_polled_every_6_seconds_with_one_request(
     assert hass.states.get(MATERIAL).state == "PETG"
 
     printer.requests.clear()
-    for _ in range(10):  # a minute of printing
-        printer.advance(6)
-        await advance(hass, freezer, 6.1)
+    for _ in range(6):  # a minute of a steady print
+        printer.advance(10)
+        await advance(hass, freezer, 10.1)
     # one status request per cycle: the job and material are not re-read
-    assert _paths(printer) == ["GET /api/v1/status"] * 10
+    assert _paths(printer) == ["GET /api/v1/status"] * 6
 
-    printer.pause()
-    await advance(hass, freezer, 6.1)
+    printer.pause()  # from the printer's own screen
+    await advance(hass, freezer, 10.1)
     assert hass.states.get(STATE).state == "paused"
 
 

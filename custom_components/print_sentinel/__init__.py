@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from homeassistant.const import (
+    CONF_API_KEY,
     CONF_HOST,
     CONF_NAME,
     CONF_PASSWORD,
@@ -116,6 +117,7 @@ def create_backend(
             entry.data[CONF_USERNAME],
             entry.data[CONF_PASSWORD],
             name=entry.data.get(CONF_NAME),
+            api_key=entry.data.get(CONF_API_KEY) or None,
         )
     if printer_type == PRINTER_TYPE_REPETIER:
         from .repetier_flow import create_repetier_backend

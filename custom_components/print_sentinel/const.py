@@ -25,7 +25,7 @@ CONF_IDLE_INTERVAL: Final = "idle_interval"
 CONF_PRINTING_INTERVAL: Final = "printing_interval"
 CONF_SNAPSHOT_URL: Final = "snapshot_url"
 DEFAULT_IDLE_INTERVAL: Final = 30
-DEFAULT_PRINTING_INTERVAL: Final = 6
+DEFAULT_PRINTING_INTERVAL: Final = 10
 MATERIAL_REFRESH: Final = timedelta(minutes=10)
 """How often the loaded material is re-read when no job changes."""
 

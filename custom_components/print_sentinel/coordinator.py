@@ -120,4 +120,13 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
             if snapshot.state in FAST_STATES
             else self.idle_interval
         )
+        # a backend that knows its printer better says how soon to poll again
+        if (hint := getattr(self.backend, "poll_interval", None)) is not None:
+            self.update_interval = timedelta(
+                seconds=hint(
+                    snapshot,
+                    self.printing_interval.total_seconds(),
+                    self.idle_interval.total_seconds(),
+                )
+            )
         return snapshot

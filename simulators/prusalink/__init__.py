@@ -1,5 +1,12 @@
 """A Prusa MK4S running PrusaLink (Buddy firmware 6.x), simulated over loopback.
 
+`flavour="mk3s"` (CLI `--flavour mk3s`) plays the Raspberry Pi PrusaLink 0.8.1 of
+an MK3S instead: realm `Administrator`, `qop="auth"`, `MD5-sess`, nonces that live
+60-120 s, a separate `X-Api-Key` (`sim.api_key`; a wrong one is 403), its
+`/api/version` and `/api/v1/info` shapes, HTTP/1.0 and the rest listed in
+`simulators/prusalink/flavour.py`. `await sim.add_listener()` serves the same
+printer on one more port (its URL); `RequestRecord.port` tells the two apart.
+
 It speaks what the real firmware speaks, not just the spec (see
 `/work/shared/prusalink-spec/README.md`): HTTP Digest (realm `Printer API`, no qop,
 nonce valid until reboot) or `X-Api-Key`, the v1 API, the legacy `/api/printer`,
@@ -61,20 +68,27 @@ Going offline closes the printer port, so the control API is then only reachable
 on a separate `control_port` (which serves `/_sim` and the camera only); without
 one, `/_sim/offline` needs `seconds` to come back by itself.
 
-CLI: `python -m simulators.prusalink --port 8080 --password pw --scenario printing`.
+CLI: `.venv/bin/python -m simulators.prusalink --port 8080 --password pw
+--scenario printing [--flavour mk3s] [--serial S]`. Without `--serial` each port
+has its own serial, so a second simulator is a second printer.
 """
 
 from __future__ import annotations
 
 from simulators.scene import Scene
 
+from .flavour import FLAVOURS, MK3S, MK4S, Flavour
 from .model import FailureScript, Job, JobConflictError, JobNotFoundError, PrinterModel
 from .server import DEFAULT_SERIAL, Faults, PrusaLinkSimulator, RequestRecord
 
 __all__ = [
     "DEFAULT_SERIAL",
+    "FLAVOURS",
+    "MK3S",
+    "MK4S",
     "FailureScript",
     "Faults",
+    "Flavour",
     "Job",
     "JobConflictError",
     "JobNotFoundError",

@@ -8,22 +8,37 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine
+import contextlib
 from dataclasses import asdict, dataclass, fields
+import hashlib
 import json
 import struct
 import time
 from typing import Any
+from urllib.parse import quote
 
-from aiohttp import web
+from aiohttp import HttpVersion10, web
 
 from simulators.scene import KINDS, Scene, render_frame
 
 from .auth import AuthResult, DigestAuthenticator
-from .model import NO_MATERIAL, Job, JobConflictError, JobNotFoundError, PrinterModel
+from .flavour import MK3S_STORAGE, MK4S, Flavour, get_flavour
+from .model import (
+    ACTIVE,
+    NO_MATERIAL,
+    Job,
+    JobConflictError,
+    JobNotFoundError,
+    PrinterModel,
+    StoredFile,
+)
 from .printfile import ICON_SIZE, THUMBNAIL_SIZE, render_thumbnail
 
 DEFAULT_SERIAL = "10589-3742441634512345"
 DEFAULT_DISPLAY_NAME = "Benchy_0.4n_0.2mm_PLA_MK4S_1h0m.bgcode"
+COMMAND_DELAY = 0.1
+"""Real seconds after which a deferred command (`mk3s`) acts, if the clock has not
+moved on before."""
 OVERSIZE_DIMENSIONS = (3840, 2160)
 OVERSIZE_BYTES = 12 * 1024 * 1024
 NOT_AN_IMAGE = b"<html><body><h1>503</h1>camera stream busy</body></html>\n"
@@ -116,6 +131,8 @@ class RequestRecord:
     status: int
     at: float
     """`time.monotonic()` when the answer was decided."""
+    port: int = 0
+    """The local port the request came in on (see `add_listener`)."""
 
 
 def _json(data: object, *, malformed: bool = False, status: int = 200) -> web.Response:
@@ -142,7 +159,11 @@ def _pad_jpeg(jpeg: bytes, size: int) -> bytes:
 
 
 class PrusaLinkSimulator:
-    """A Prusa MK4S with PrusaLink (firmware 6.x) on loopback. See the package doc."""
+    """A Prusa printer with PrusaLink on loopback. See the package doc.
+
+    `flavour` picks the firmware family (`simulators.prusalink.flavour`): `mk4s`
+    (Buddy firmware, the default) or `mk3s` (the Raspberry Pi PrusaLink 0.8.1).
+    """
 
     def __init__(
         self,
@@ -150,28 +171,57 @@ class PrusaLinkSimulator:
         *,
         username: str = "maker",
         serial: str = DEFAULT_SERIAL,
-        model: str = "MK4S",
+        model: str | None = None,
         name: str | None = None,
         hostname: str | None = None,
-        firmware: str = "6.5.3+12648",
+        firmware: str | None = None,
         nozzle_diameter: float = 0.4,
-        digest_qop: bool = False,
+        digest_qop: bool | None = None,
         finished_hold: float = 300.0,
         print_file_size: int = 0,
         camera_size: tuple[int, int] = (1280, 720),
+        flavour: str | Flavour = MK4S,
+        api_key: str | None = None,
+        startup_seconds: float | None = None,
     ) -> None:
         """Describe the printer; nothing listens until `start()`."""
+        self.flavour = get_flavour(flavour) if isinstance(flavour, str) else flavour
+        mk3s = self.flavour.name == "mk3s"
+        model = model or self.flavour.model
         self.serial = serial
         self.model = model
-        self.name = name if name is not None else f"Prusa {model}"
-        self.hostname = hostname if hostname is not None else f"prusa-{model.lower()}"
-        self.firmware = firmware
+        self.name = name if name is not None else ("" if mk3s else f"Prusa {model}")
+        self.hostname = (
+            hostname
+            if hostname is not None
+            else self.flavour.cloud_hostname or f"prusa-{model.lower()}"
+        )
+        self.firmware = firmware or ("3.14.1-8237" if mk3s else "6.5.3+12648")
         self.nozzle_diameter = nozzle_diameter
         self.camera_size = camera_size
-        self.auth = DigestAuthenticator(username, password, offer_qop=digest_qop)
+        self.startup_seconds = (
+            self.flavour.startup_seconds if startup_seconds is None else startup_seconds
+        )
+        self.api_key: str | None = None
+        if self.flavour.separate_api_key:
+            self.api_key = api_key or hashlib.sha256(password.encode()).hexdigest()[:20]
         self.printer = PrinterModel(
             finished_hold=finished_hold, print_file_size=print_file_size
         )
+        self.auth = DigestAuthenticator(
+            username,
+            password,
+            offer_qop=self.flavour.digest_qop if digest_qop is None else digest_qop,
+            realm=self.flavour.realm,
+            algorithm=self.flavour.digest_algorithm,
+            nonce_lifetime=self.flavour.nonce_lifetime,
+            clock=lambda: self.printer.clock,
+            api_key=self.api_key,
+            opaque=hashlib.sha256(b"127.0.0.1").hexdigest() if mk3s else None,
+        )
+        self._startup_until = self.startup_seconds
+        self._pending: tuple[str, Callable[[], None]] | None = None
+        self._pending_handle: asyncio.TimerHandle | None = None
         self.faults = Faults()
         self.requests: list[RequestRecord] = []
         self._host = "127.0.0.1"
@@ -180,6 +230,7 @@ class PrusaLinkSimulator:
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
         self._control_site: web.TCPSite | None = None
+        self._extra_sites: list[web.TCPSite] = []
         self._online = False
         self._stopping = False
         self._ticker: asyncio.Task[None] | None = None
@@ -205,6 +256,7 @@ class PrusaLinkSimulator:
         await runner.setup()
         self._runner = runner
         self._stopping = False
+        self._startup_until = self.printer.clock + self.startup_seconds
         self._host = host
         site = web.TCPSite(runner, host, port)
         await site.start()
@@ -213,6 +265,19 @@ class PrusaLinkSimulator:
             control = web.TCPSite(runner, host, control_port)
             await control.start()
             self._control_site, self._control_port = control, control.port
+
+    async def add_listener(self) -> str:
+        """Serve the same printer on one more free port; return its base URL.
+
+        Two clients on two ports are one printer, and `RequestRecord.port` tells
+        their requests apart (the poll benchmark's two integrations).
+        """
+        if self._runner is None:
+            raise RuntimeError("simulator not started")
+        site = web.TCPSite(self._runner, self._host, 0)
+        await site.start()
+        self._extra_sites.append(site)
+        return f"http://{self._host}:{site.port}"
 
     async def stop(self) -> None:
         """Stop listening and end every background task."""
@@ -225,6 +290,7 @@ class PrusaLinkSimulator:
         if self._runner is not None:
             await self._runner.cleanup()
         self._runner = self._site = self._control_site = None
+        self._extra_sites.clear()
         self._online = False
 
     async def __aenter__(self) -> PrusaLinkSimulator:
@@ -328,8 +394,23 @@ class PrusaLinkSimulator:
         return self.printer.start_job(display_name, material, duration).id
 
     def advance(self, seconds: float) -> None:
-        """Move the simulated clock `seconds` on (progress, temperatures, hold)."""
+        """Move the simulated clock `seconds` on (progress, temperatures, hold).
+
+        A command the `mk3s` flavour answered but has not carried out yet acts first.
+        """
+        self.apply_pending()
         self.printer.advance(seconds)
+
+    def apply_pending(self) -> None:
+        """Carry out a deferred command (`mk3s`) now, if one waits."""
+        if self._pending_handle is not None:
+            self._pending_handle.cancel()
+            self._pending_handle = None
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            # the printer may have moved on meanwhile
+            with contextlib.suppress(JobConflictError, JobNotFoundError):
+                pending[1]()
 
     def set_state(self, state: str, *, clear_job: bool = False) -> None:
         """Set any state string (ERROR, ATTENTION, UNKNOWN, HEATING_UP, ...)."""
@@ -364,6 +445,8 @@ class PrusaLinkSimulator:
         """Restart the firmware: the job is lost, IDLE, and a new Digest nonce."""
         self.printer.reboot()
         self.auth.new_nonce()
+        self._pending = None
+        self._startup_until = self.printer.clock + self.startup_seconds
 
     def set_old_firmware(self, enabled: bool = True) -> None:
         """Behave like firmware before 6.5.1: no version fields, no `/continue`."""
@@ -439,8 +522,14 @@ class PrusaLinkSimulator:
         self.requests.clear()
 
     def _record(self, request: web.Request, status: int) -> None:
+        sockname = (
+            None
+            if request.transport is None
+            else request.transport.get_extra_info("sockname")
+        )
+        port = sockname[1] if sockname else 0
         self.requests.append(
-            RequestRecord(request.method, request.path, status, time.monotonic())
+            RequestRecord(request.method, request.path, status, time.monotonic(), port)
         )
 
     def snapshot(self) -> dict[str, Any]:
@@ -486,6 +575,8 @@ class PrusaLinkSimulator:
         app.router.add_get("/api/printer", self._legacy_printer)
         app.router.add_get("/thumb/{size}/usb/{name}", self._thumbnail)
         app.router.add_get("/usb/{name}", self._download)
+        app.router.add_get("/api/v1/files/{storage}/{name}", self._download)
+        app.router.add_get("/api/v1/thumbnails/{storage}/{name}", self._long_thumbnail)
         app.router.add_get("/camera/snapshot.jpg", self._camera)
         sim = "/_sim"
         app.router.add_get(f"{sim}/state", self._sim_state)
@@ -539,6 +630,11 @@ class PrusaLinkSimulator:
             self._record(request, exc.status)
             raise
         self._record(request, response.status)
+        if self.flavour.http10 and not camera:
+            # PoorWSGI behind its own WSGI server: HTTP/1.0, no keep-alive
+            request._message = request._message._replace(version=HttpVersion10)
+            request._cache["version"] = HttpVersion10  # `version` is a reify
+            response.force_close()
         return response
 
     async def _hang(self, request: web.Request) -> web.StreamResponse:
@@ -562,19 +658,29 @@ class PrusaLinkSimulator:
             return _error(500, "Internal Server Error", "simulated failure")
         if faults.unauthorized:
             return self._unauthorized()
+        user_agent = request.headers.get("User-Agent", "")
         result = self.auth.check(
             request.method,
             request.raw_path,
             request.headers.get("Authorization"),
             request.headers.get("X-Api-Key"),
+            user_agent,
         )
+        if result is AuthResult.BAD_API_KEY:
+            return web.Response(status=403, text="Bad X-Api-Key.")
         if result is not AuthResult.OK:
-            return self._unauthorized(stale=result is AuthResult.STALE)
+            return self._unauthorized(
+                stale=result is AuthResult.STALE, user_agent=user_agent
+            )
         return await handler(request)
 
-    def _unauthorized(self, *, stale: bool = False) -> web.Response:
+    def _unauthorized(
+        self, *, stale: bool = False, user_agent: str = ""
+    ) -> web.Response:
         response = _error(401, "Unauthorized", "Bad credentials")
-        response.headers["WWW-Authenticate"] = self.auth.challenge(stale=stale)
+        response.headers["WWW-Authenticate"] = self.auth.challenge(
+            stale=stale, user_agent=user_agent
+        )
         return response
 
     def _reply(self, data: object) -> web.Response:
@@ -585,15 +691,19 @@ class PrusaLinkSimulator:
     async def _version(self, request: web.Request) -> web.Response:
         data: dict[str, Any] = {
             "api": "2.0.0",
-            "server": "2.1.2",
+            "server": self.flavour.server,
             "nozzle_diameter": self.nozzle_diameter,
             "text": "PrusaLink",
             "hostname": self.hostname,
             "capabilities": {"upload-by-put": True},
         }
+        if self.flavour.original is not None:
+            data["original"] = self.flavour.original
+            data["sdk"] = "0.8.0"
         if not self.faults.omit_version_firmware:
             data["firmware"] = self.firmware
-            data["printer"] = self.model
+            if self.flavour.version_has_printer:
+                data["printer"] = self.model
         return self._reply(data)
 
     async def _info(self, request: web.Request) -> web.Response:
@@ -612,6 +722,8 @@ class PrusaLinkSimulator:
 
     def _telemetry(self) -> dict[str, Any]:
         printer = self.printer
+        if printer.clock < self._startup_until:
+            return {"state": printer.state}  # the printer has not answered yet
         nozzle, bed = printer.temperatures()
         target_nozzle, target_bed = printer.targets()
         moving = printer.state == "PRINTING"
@@ -637,11 +749,13 @@ class PrusaLinkSimulator:
         return data
 
     async def _status(self, request: web.Request) -> web.Response:
-        data: dict[str, Any] = {
-            "storage": {"path": "/usb/", "name": "usb", "read_only": False},
-            "printer": self._telemetry(),
-        }
-        if (job := self.printer.job) is not None:
+        storage: object = {"path": "/usb/", "name": "usb", "read_only": False}
+        if self.flavour.storage_as_list:
+            storage = [
+                {"path": f"/{MK3S_STORAGE}", "name": MK3S_STORAGE, "read_only": False}
+            ]
+        data: dict[str, Any] = {"storage": storage, "printer": self._telemetry()}
+        if (job := self._visible_job()) is not None:
             data["job"] = {
                 "id": job.id,
                 "progress": job.progress,
@@ -650,11 +764,45 @@ class PrusaLinkSimulator:
             }
         return self._reply(data)
 
+    def _visible_job(self) -> Job | None:
+        """The job the API shows (`mk3s` shows none once it is STOPPED)."""
+        if self.printer.state == "STOPPED" and not self.flavour.job_while_stopped:
+            return None
+        return self.printer.job
+
+    def _file_refs(self, stored: StoredFile) -> tuple[str, dict[str, str], str]:
+        """(name, refs, path) of a print file as this flavour lists it."""
+        if not self.flavour.long_file_names:
+            refs = {
+                "icon": stored.icon_path,
+                "thumbnail": stored.thumbnail_path,
+                "download": stored.download_path,
+            }
+            return stored.name, refs, "/usb"
+        long_name = stored.spec.display_name
+        where = quote(f"{MK3S_STORAGE}/{long_name}")
+        refs = {
+            "icon": f"/api/v1/thumbnails/{where}.icon.png",
+            "thumbnail": f"/api/v1/thumbnails/{where}.orig.png",
+            "download": f"/api/v1/files/{where}",
+        }
+        return long_name, refs, f"/{MK3S_STORAGE}/{long_name}"
+
+    def _stored(self, name: str) -> StoredFile | None:
+        """The print file called `name` (its 8.3 name, or its long name)."""
+        if (stored := self.printer.files.get(name)) is not None:
+            return stored
+        for stored in self.printer.files.values():
+            if stored.spec.display_name == name:
+                return stored
+        return None
+
     async def _job(self, request: web.Request) -> web.Response:
-        job = self.printer.job
+        job = self._visible_job()
         if job is None:
             return web.Response(status=204)
         stored = job.file
+        name, refs, path = self._file_refs(stored)
         return self._reply(
             {
                 "id": job.id,
@@ -663,15 +811,11 @@ class PrusaLinkSimulator:
                 "time_remaining": job.time_remaining,
                 "time_printing": int(job.time_printing),
                 "file": {
-                    "refs": {
-                        "icon": stored.icon_path,
-                        "thumbnail": stored.thumbnail_path,
-                        "download": stored.download_path,
-                    },
-                    "name": stored.name,
+                    "refs": refs,
+                    "name": name,
                     "display_name": stored.spec.display_name,
-                    "path": "/usb",
-                    "display_path": "/usb",
+                    "path": path,
+                    "display_path": path,
                     "size": len(stored.data),
                     "m_timestamp": stored.m_timestamp,
                 },
@@ -692,12 +836,40 @@ class PrusaLinkSimulator:
         ):
             return _error(404, "Not Found", "Not Found")
         try:
-            action(int(request.match_info["id"]))
+            job_id = int(request.match_info["id"])
+            if self.flavour.deferred_commands:
+                self._defer(command, job_id, action)
+            else:
+                action(job_id)
         except ValueError, JobNotFoundError:
             return _error(404, "Not Found", "No job with this id")
         except JobConflictError:
             return _error(409, "Conflict", f"Can't {command} in this state")
         return web.Response(status=204)
+
+    def _defer(self, command: str, job_id: int, action: Callable[[int], None]) -> None:
+        """Check a command as `mk3s` does, answer, and carry it out a moment later.
+
+        `continue` does nothing there; a command while one waits is 409, as is a
+        pause of a paused job or a cancel of a stopped one.
+        """
+        printer = self.printer
+        if printer.job is None or printer.job.id != job_id:
+            raise JobNotFoundError(job_id)
+        if command == "continue" and self.flavour.continue_noop:
+            return
+        allowed = {
+            "pause": printer.state == "PRINTING",
+            "resume": printer.state == "PAUSED",
+            "stop": printer.state in ACTIVE,
+            "continue": printer.state == "ATTENTION",
+        }
+        if self._pending is not None or not allowed.get(command, False):
+            raise JobConflictError(printer.state)
+        self._pending = (command, lambda: action(job_id))
+        self._pending_handle = asyncio.get_running_loop().call_later(
+            COMMAND_DELAY, self.apply_pending
+        )
 
     async def _storage(self, request: web.Request) -> web.Response:
         used = sum(len(f.data) for f in self.printer.files.values())
@@ -723,6 +895,9 @@ class PrusaLinkSimulator:
 
     async def _legacy_printer(self, request: web.Request) -> web.Response:
         printer = self.printer
+        material = printer.material
+        if self.flavour.name == "mk3s" and material == NO_MATERIAL:
+            material = " - "  # what PrusaLink 0.8.1 says when nothing is loaded
         state = printer.state
         nozzle, bed = printer.temperatures()
         target_nozzle, target_bed = printer.targets()
@@ -734,7 +909,7 @@ class PrusaLinkSimulator:
                     "temp-nozzle": nozzle,
                     "print-speed": 100,
                     "z-height": printer.z_height(),
-                    "material": printer.material,
+                    "material": material,
                 },
                 "temperature": {
                     "tool0": {"actual": nozzle, "target": target_nozzle, "offset": 0},
@@ -762,8 +937,12 @@ class PrusaLinkSimulator:
         )
 
     async def _thumbnail(self, request: web.Request) -> web.Response:
-        size = request.match_info["size"]
-        stored = self.printer.files.get(request.match_info["name"])
+        return await self._thumbnail_of(
+            self.printer.files.get(request.match_info["name"]),
+            request.match_info["size"],
+        )
+
+    async def _thumbnail_of(self, stored: StoredFile | None, size: str) -> web.Response:
         if stored is None or size not in {"s", "l"}:
             return _error(404, "Not Found", "No such file")
         key = (stored.name, stored.m_timestamp, stored.spec.material, size)
@@ -772,8 +951,21 @@ class PrusaLinkSimulator:
             self._thumb_cache[key] = render_thumbnail(dims, stored.spec.material)
         return web.Response(body=self._thumb_cache[key], content_type="image/png")
 
+    async def _long_thumbnail(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if request.match_info["storage"] != MK3S_STORAGE:
+            return _error(404, "Not Found", "No such storage")
+        for suffix, size in ((".orig.png", "l"), (".icon.png", "s")):
+            if name.endswith(suffix):
+                return await self._thumbnail_of(
+                    self._stored(name[: -len(suffix)]), size
+                )
+        return _error(404, "Not Found", "No such file")
+
     async def _download(self, request: web.Request) -> web.Response:
-        stored = self.printer.files.get(request.match_info["name"])
+        stored = self._stored(request.match_info["name"])
+        if request.match_info.get("storage", MK3S_STORAGE) != MK3S_STORAGE:
+            stored = None
         if stored is None:
             return _error(404, "Not Found", "No such file")
         binary = stored.name.upper().endswith(".BGC")

@@ -108,3 +108,42 @@ def test_replay_prints_its_figures_with_the_seed_count(
     assert len(rows) == 3 * 2 + 3
     figures = [line for line in out if line.startswith("replay.")]
     assert figures[-1].startswith("replay.elapsed: ")
+
+
+def test_readme_poll_table_is_generated_from_the_stored_run() -> None:
+    from benchmarks import poll_ha
+
+    stored = poll_ha.load_results()
+    assert set(stored["figures"]) == {"mk3s", "mk3s-key", "mk4s"}
+    assert poll_ha.readme_block() == poll_ha.readme_table(stored)
+
+
+def test_stored_poll_run_matches_a_run_today() -> None:
+    """Requests, 401s and delays of the MK4S day are deterministic (frozen clock,
+    seeded day): a change to the polling that moves them fails here until
+    `scripts/bench poll --write-readme` is run again. CPU is not compared."""
+    import json
+    import subprocess
+    import sys
+
+    from benchmarks import poll_ha
+
+    stored = poll_ha.load_results()
+    code = (
+        "import json; from benchmarks import poll_ha; "
+        f"r, _ = poll_ha.run(('mk4s',), {stored['seed']!r}, {stored['print_hours']!r}); "
+        "print(json.dumps(poll_ha.figures(r['mk4s'])))"
+    )
+    # its own process: the benchmark runs a Home Assistant of its own
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    today = json.loads(done.stdout.strip().splitlines()[-1])
+    expected = stored["figures"]["mk4s"]
+    for name in poll_ha.MEASURED_CPU:
+        del today[name], expected[name]
+    assert today == expected

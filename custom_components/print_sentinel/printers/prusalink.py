@@ -4,8 +4,19 @@ The MK4's board is weak: HA core's integration polls five endpoints every 30 s a
 users saw it break the printer's Prusa Connect link. This backend reads only
 `/api/v1/status` on each poll (it carries state, temperatures and the job's progress);
 `/api/v1/job` only when the job id changes (for its name and file); the loaded
-material (legacy `/api/printer`) when the job changes and at a slow cadence
-otherwise; `/api/v1/info` and `/api/version` once, for the device registry.
+material (legacy `/api/printer`) when the job changes and every 10 minutes while no
+job runs (during a job the print file says what it prints); `/api/v1/info` and
+`/api/version` once, for the device registry.
+
+It also says how soon to poll next (`poll_interval`, used by the coordinator):
+the printing interval through a print or a pause (10 s by default: a change
+from the printer's own screen shows within that), every `FAST_SECONDS` for a while after a command
+and in the job's last minute, the idle interval while idle and twice that once
+the printer has been idle for `LONG_IDLE_SECONDS`. One `httpx` Digest auth is kept
+for every request, so its nonce is reused for as long as the printer accepts it
+(Buddy: until reboot; Raspberry Pi PrusaLink: 60-120 s, then one 401). With
+`api_key` (the Raspberry Pi PrusaLink's own key, not the password) every request
+carries `X-Api-Key` instead and no challenge is ever needed.
 """
 
 from __future__ import annotations
@@ -60,6 +71,15 @@ _LOGGER = logging.getLogger(__name__)
 
 REQUEST_TIMEOUT = 10.0
 MATERIAL_REFRESH_SECONDS = 600.0
+FAST_SECONDS = 3.0
+"""Poll this often after a command and at the end of a job."""
+AFTER_COMMAND_SECONDS = 15.0
+END_OF_JOB_SECONDS = 60.0
+LONG_IDLE_SECONDS = 300.0
+"""Idle this long, the printer is polled at twice the idle interval."""
+_ACTIVE_STATES = frozenset(
+    {PrinterState.PRINTING, PrinterState.PAUSED, PrinterState.ATTENTION}
+)
 MAX_METADATA_BYTES = 4 * 1024 * 1024
 """Print files above this size are not downloaded for their filament type."""
 MAX_JSON_BYTES = 1024 * 1024
@@ -228,11 +248,21 @@ class PrusaLinkBackend:
         *,
         name: str | None = None,
         clock: Callable[[], float] | None = None,
+        api_key: str | None = None,
     ) -> None:
         """Initialise with HA's shared httpx client and the printer's credentials.
 
-        `name` is what the user called the printer when adding it (None: its own).
+        `name` is what the user called the printer when adding it (None: its own);
+        `api_key` replaces Digest by `X-Api-Key` (ValueError if it cannot be a
+        header value).
         """
+        if api_key is not None and (
+            not api_key
+            or len(api_key) > 256
+            or any(ord(char) < 0x21 or ord(char) > 0x7E for char in api_key)
+        ):
+            raise ValueError("an API key is printable ASCII without spaces")
+        self._api_key = api_key
         self.host = normalize_host(host)
         self._name = _text(name)
         self._api = PrusaLink(client, self.host, username, password)
@@ -249,6 +279,9 @@ class PrusaLinkBackend:
         self._job: JobSnapshot | None = None
         self._material: str | None = None
         self._material_due = 0.0
+        self._command_at = -math.inf
+        self._state: PrinterState | None = None
+        self._state_since = 0.0
         self._unknown_states = SeenOnce()
         self._identity: PrinterIdentity | None = None
 
@@ -284,9 +317,12 @@ class PrusaLinkBackend:
         """GET a path on the printer, reading at most `limit` bytes of the body."""
         # Streamed here, not through pyprusalink's stream_request (3.1.0 only).
         async with self._http.stream(
-            "GET", f"{self.host}{path}", auth=self._auth
+            "GET",
+            f"{self.host}{path}",
+            auth=None if self._api_key else self._auth,
+            headers=self._key_header(),
         ) as response:
-            if response.status_code == 401:
+            if response.status_code in {401, 403}:
                 raise InvalidAuth
             if response.status_code == 409:
                 raise Conflict
@@ -306,6 +342,22 @@ class PrusaLinkBackend:
                         f"the printer's answer to {path} is too large"
                     )
             return response.status_code, bytes(body)
+
+    def _key_header(self) -> dict[str, str] | None:
+        return None if self._api_key is None else {"X-Api-Key": self._api_key}
+
+    async def _keyed_command(self, method: str, path: str) -> None:
+        """A job command with `X-Api-Key` (pyprusalink only speaks Digest)."""
+        response = await self._http.request(
+            method, f"{self.host}{path}", headers=self._key_header()
+        )
+        if response.status_code in {401, 403}:
+            raise InvalidAuth
+        if response.status_code == 409:
+            raise Conflict
+        if response.status_code == 404:
+            raise NotFound
+        response.raise_for_status()
 
     async def _get_json(self, path: str) -> object:
         """GET an API endpoint: a bounded body parsed into finite JSON.
@@ -373,7 +425,9 @@ class PrusaLinkBackend:
             self._job = await self._read_job() if job_id is not None else None
             self._job_id = job_id
         now = self._clock()
-        if job_changed or now >= self._material_due:
+        if state is not self._state:
+            self._state, self._state_since = state, now
+        if job_changed or (job_id is None and now >= self._material_due):
             await self._refresh_material(now)
         job: JobSnapshot | None = None
         if self._job is not None and job_id is not None:
@@ -484,36 +538,74 @@ class PrusaLinkBackend:
             telemetry.get("material") if isinstance(telemetry, dict) else None
         )
 
-    async def _job_command(self, command: Callable[[int], Awaitable[None]]) -> None:
+    def poll_interval(
+        self, snapshot: PrinterSnapshot, printing: float, idle: float
+    ) -> float:
+        """Seconds until the next poll, given the user's intervals.
+
+        `printing` / `idle` are the configured intervals (10 s / 30 s by default).
+        """
+        now = self._clock()
+        fast = min(printing, FAST_SECONDS)
+        if now - self._command_at < AFTER_COMMAND_SECONDS:
+            return fast  # the user waits for the command to show
+        if snapshot.state in _ACTIVE_STATES:
+            remaining = snapshot.job.time_remaining if snapshot.job else None
+            if (
+                snapshot.state is PrinterState.PRINTING
+                and remaining is not None
+                and remaining <= END_OF_JOB_SECONDS
+            ):
+                return fast
+            return printing
+        if snapshot.state in {PrinterState.BUSY}:
+            return printing
+        if now - self._state_since >= LONG_IDLE_SECONDS:
+            return 2 * idle
+        return idle
+
+    async def _job_command(
+        self, command: Callable[[int], Awaitable[None]], verb: str
+    ) -> None:
         if self._job_id is None:
             raise PrinterCommandRefused("the printer has no job")
         job_id = self._job_id
-        await self._call(lambda: command(job_id))
+        self._command_at = self._clock()
+        if self._api_key is None:
+            await self._call(lambda: command(job_id))
+        elif verb == "stop":
+            await self._call(
+                lambda: self._keyed_command("DELETE", f"/api/v1/job/{job_id}")
+            )
+        else:
+            await self._call(
+                lambda: self._keyed_command("PUT", f"/api/v1/job/{job_id}/{verb}")
+            )
 
     async def async_pause(self) -> None:
         """Pause the current job."""
         try:
-            await self._job_command(self._api.pause_job)
+            await self._job_command(self._api.pause_job, "pause")
         except PrinterCommandUnsupported as err:
             raise PrinterCommandRefused("the job is gone") from err
 
     async def async_resume(self) -> None:
         """Resume the paused job."""
         try:
-            await self._job_command(self._api.resume_job)
+            await self._job_command(self._api.resume_job, "resume")
         except PrinterCommandUnsupported as err:
             raise PrinterCommandRefused("the job is gone") from err
 
     async def async_cancel(self) -> None:
         """Cancel the current job."""
         try:
-            await self._job_command(self._api.cancel_job)
+            await self._job_command(self._api.cancel_job, "stop")
         except PrinterCommandUnsupported as err:
             raise PrinterCommandRefused("the job is gone") from err
 
     async def async_continue(self) -> None:
         """Acknowledge ATTENTION (older firmware answers 404: unsupported)."""
-        await self._job_command(self._api.continue_job)
+        await self._job_command(self._api.continue_job, "continue")
 
     async def async_get_thumbnail(self) -> bytes | None:
         """Return the current job's thumbnail, or None."""
