@@ -1,481 +1,592 @@
-"""PrusaLink polling: Print Sentinel beside HA core's real `prusalink` integration.
+"""Print Sentinel beside HA core's real `prusalink` integration, in one test HA.
 
-`scripts/bench poll` runs `benchmarks.poll_ha`: both integrations in one test Home
-Assistant against one simulator, over a simulated print day, for both firmware
-families (see that module). `scripts/bench poll --fleet [--printers 1 50]` runs
-the older measurement below instead: the backend's polls with fixed intervals
-beside a stand-in of core's requests (not core's integration), for fleets.
+One `PrusaLinkSimulator` (either firmware family, `--flavour`) serves the same
+printer on two ports: HA core's `prusalink` integration (installed with Home
+Assistant, its five coordinators) is set up on one, Print Sentinel on the other,
+in one Home Assistant (`pytest_homeassistant_custom_component`'s test instance,
+real HTTP over loopback). The clock is frozen and moved on one second at a time
+(`freezegun` and `async_fire_time_changed`, as HA's own tests move it), the
+simulator's clock with it, through one simulated print day:
 
-The fleet stand-in:
+idle, a print start, a long print with pauses and resumes from the printer's own
+screen (seeded random moments), the end, idle again, a second print that ends in
+an error, idle.
 
-HA core's `prusalink` integration reads five endpoints (`/api/v1/status`,
-`/api/v1/job`, `/api/printer`, `/api/v1/info`, `/api/version`) every 30 s, printing
-or not. Print Sentinel's `PrusaLinkBackend` reads `/api/v1/status` each poll, every
-6 s while a job runs and every 30 s otherwise (`coordinator.FAST_STATES`,
-`const.DEFAULT_PRINTING_INTERVAL` / `DEFAULT_IDLE_INTERVAL`), plus `/api/v1/job` and
-the loaded material (`/api/printer`) when a job starts, and the material again every
-10 minutes.
-
-Both run for real, in this process, against `PrusaLinkSimulator`s on 127.0.0.1:
-ours through `PrusaLinkBackend.async_poll()`, core's through `pyprusalink` as its
-coordinators call it, each with one plain `httpx.AsyncClient` shared by all its
-printers (as HA shares one) and HTTP Digest auth. Time is simulated: poll cycles
-are run back to back and the simulators' clocks (`sim.advance`) and the backend's
-material clock (`clock=`) are moved between them, so an hour takes seconds. Each
-contender has its own simulators, set up as HA does (ours reads its identity and
-polls once; core refreshes its five coordinators once) 30 s before the measured
-window; `setup_requests` counts that, the Digest 401 challenge included.
-
-Figures, one per line as `name: value unit (core: value unit, ratio ours/core)`:
-- requests: everything the simulators logged in the window (401s included), per
-  minute; for one printer, `printing` is one whole print of `--print-minutes`
-  (default 60), our reads at the job start included; with more printers (staggered
-  over 30 s, as set up at different moments) the window is `--fleet-minutes`
-  (default 3) of prints already under way;
-- state_change_latency_max: the longest gap between two `/api/v1/status` reads in
-  the window, measured from the requests (the worst delay before a pause, error
-  or finished print shows up; in `idle`, before a print start shows up);
-- cpu: CPU time of the polling side only: `time.thread_time()` of the thread that
-  runs the clients (the simulators run in another thread), per printer poll (ours:
-  one `async_poll()`; core: its five requests) and per simulated minute, all
-  printers together. CPU figures vary by some tens of percent between runs.
-
-Run: `python -m benchmarks.poll [--printers 1 50] [--print-minutes 60]
-[--fleet-minutes 3]`.
+For each integration it reports requests a minute by state (idle, printing) and by
+endpoint, 401 challenges counted; the delay from each change at the printer to
+the changed state in HA (median, p95); and CPU time per simulated hour: the CPU of
+the callbacks that ran in each integration's coordinator tasks (attributed
+through a context variable set when a coordinator refreshes), so HA's own
+work and the simulator's do not count. Only ratios and counts are meant for
+README.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
-import concurrent.futures
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+import contextlib
+import contextvars
 from dataclasses import dataclass, field
-import heapq
-import itertools
+from datetime import UTC, datetime
+import json
+import logging
+from pathlib import Path
+import random
+import re
+import statistics
 import sys
-import threading
+import tempfile
 import time
-from typing import Any, Literal
+from typing import Any
+from unittest.mock import MagicMock
 
-import httpx
-from pyprusalink import PrusaLink
-
-from custom_components.print_sentinel.const import (
-    DEFAULT_IDLE_INTERVAL,
-    DEFAULT_PRINTING_INTERVAL,
-)
-from custom_components.print_sentinel.coordinator import FAST_STATES
-from custom_components.print_sentinel.printers.prusalink import PrusaLinkBackend
-from simulators.prusalink import PrusaLinkSimulator
-
-PASSWORD = "benchmark"
+PASSWORD = "benchmark-Secret-pw"
 USERNAME = "maker"
-CORE_INTERVAL = 30.0
-"""HA core's update interval for each of its five coordinators."""
-SETUP_LEAD = 30.0
-MONOTONIC_BASE = 100_000.0
-"""The backend's clock reads `time.monotonic()`, which is far from 0 in practice."""
-"""Seconds between setting up the integration and the measured window."""
-JOB_NAME = "Benchy_0.4n_0.2mm_PLA_MK4S_1h0m.bgcode"
-"""PrusaSlicer's default output name: the material is in it, no file download."""
+CONTENDERS = ("print_sentinel", "prusalink")
+LABEL = {"print_sentinel": "Print Sentinel", "prusalink": "core prusalink"}
+STATE_OPTIONS = {"idle", "printing", "paused", "finished", "stopped", "error"}
 
-type Scenario = Literal["idle", "printing"]
-type Contender = Literal["ours", "core"]
-SCENARIOS: tuple[Scenario, ...] = ("printing", "idle")
-
-
-class SimulatorThread:
-    """An event loop in a thread of its own that runs the simulators."""
-
-    def __init__(self) -> None:
-        """Start the loop."""
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self.loop.run_forever, name="simulators", daemon=True
-        )
-        self._thread.start()
-
-    async def run[T](self, coro: Coroutine[Any, Any, T]) -> T:
-        """Run `coro` on the simulators' loop and wait for it."""
-        future: concurrent.futures.Future[T] = asyncio.run_coroutine_threadsafe(
-            coro, self.loop
-        )
-        return await asyncio.wrap_future(future)
-
-    def close(self) -> None:
-        """Stop the loop and the thread."""
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(10)
-        self.loop.close()
+_CONTENDER: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "poll_contender", default=None
+)
 
 
 @dataclass
-class Measurement:
-    """What one contender did over one scenario's window."""
+class Result:
+    """What one integration did over the day."""
 
-    contender: Contender
-    scenario: Scenario
-    printers: int
-    window: float
-    """Simulated seconds measured, per printer."""
-    job_seconds: float = 0.0
-    """Length of the print (`printing`)."""
-    setup_requests: int = 0
-    """Requests of setting up one printer (its first one)."""
-    requests: int = 0
-    challenges: int = 0
-    """Digest 401 answers in the window (part of `requests`)."""
-    polls: int = 0
-    """Printer polls (ours: `async_poll()`; core: its five requests)."""
+    requests: Counter[tuple[str, str, int]] = field(default_factory=Counter)
+    """(phase, path, status) -> count."""
+    seconds: Counter[str] = field(default_factory=Counter)
+    """Simulated seconds spent in each phase."""
+    delays: list[float] = field(default_factory=list)
+    """Seconds from a change at the printer to HA's state (printing phase)."""
+    start_delays: list[float] = field(default_factory=list)
+    """Seconds from a print start (while idle) to HA showing printing."""
+    missed: int = 0
     cpu: float = 0.0
-    """Seconds of CPU of the polling thread in the window."""
-    latency_max: float = 0.0
-    """Longest gap between two status reads of one printer (window ends included)."""
-    by_path: dict[str, int] = field(default_factory=dict)
 
-    @property
-    def requests_per_minute(self) -> float:
-        """Requests per simulated minute, all printers together."""
-        return self.requests / (self.window / 60)
+    def per_minute(self, phase: str) -> float:
+        """Requests a simulated minute in `phase`."""
+        count = sum(n for (p, _, _), n in self.requests.items() if p == phase)
+        return count / max(self.seconds[phase] / 60, 1e-9)
 
-    @property
-    def cpu_per_poll_ms(self) -> float:
-        """CPU milliseconds per printer poll."""
-        return 1000 * self.cpu / max(self.polls, 1)
+    def challenges(self, phase: str) -> int:
+        """401 answers in `phase`."""
+        return sum(
+            n for (p, _, s), n in self.requests.items() if p == phase and s == 401
+        )
 
-    @property
-    def cpu_ms_per_minute(self) -> float:
-        """CPU milliseconds per simulated minute, all printers together."""
-        return 1000 * self.cpu / (self.window / 60)
-
-
-class Printer:
-    """One simulated printer and one contender's client for it.
-
-    Each printer lives on its own clock (`now`, seconds since its window began):
-    HA sets printers up at different moments, so their polls do not coincide.
-    """
-
-    def __init__(
-        self, contender: Contender, sim: PrusaLinkSimulator, sims: SimulatorThread
-    ) -> None:
-        """Pair the simulator with a client; nothing is requested yet."""
-        self.contender = contender
-        self.sim = sim
-        self.sims = sims
-        self.now = -SETUP_LEAD
-        self.status_times: list[float] = []
-        self.api: PrusaLink | None = None
-        self.backend: PrusaLinkBackend | None = None
-
-    def connect(self, client: httpx.AsyncClient) -> None:
-        """Build the contender's client side on the shared `client`."""
-        if self.contender == "ours":
-            self.backend = PrusaLinkBackend(
-                client,
-                self.sim.url,
-                USERNAME,
-                PASSWORD,
-                clock=lambda: MONOTONIC_BASE + self.now,
-            )
-        else:
-            self.api = PrusaLink(client, self.sim.url, USERNAME, PASSWORD)
-
-    async def advance_to(self, moment: float) -> None:
-        """Move this printer's clock (and its simulator's) on to `moment`."""
-        seconds = moment - self.now
-        if seconds > 0:
-
-            async def move() -> None:
-                self.sim.advance(seconds)
-
-            await self.sims.run(move())
-        self.now = moment
-
-    async def setup(self) -> None:
-        """Do what setting up the config entry does (core: one coordinator after
-        the other, as its `async_setup_entry` awaits each first refresh).
-        """
-        if self.backend is not None:
-            await self.backend.async_get_identity()
-            await self.backend.async_poll()
-            return
-        for call in self._core_calls():
-            await call()
-
-    def _core_calls(self) -> list[Callable[[], Awaitable[object]]]:
-        assert self.api is not None
-        return [
-            self.api.get_status,
-            self.api.get_job,
-            self.api.get_legacy_printer,
-            self.api.get_info,
-            self.api.get_version,
-        ]
-
-    async def poll(self) -> float:
-        """Poll once; return the seconds until the next poll."""
-        if self.backend is not None:
-            snapshot = await self.backend.async_poll()
-            if snapshot.state in FAST_STATES:
-                return float(DEFAULT_PRINTING_INTERVAL)
-            return float(DEFAULT_IDLE_INTERVAL)
-        # five coordinators with the same interval: due together, run concurrently
-        await asyncio.gather(*(call() for call in self._core_calls()))
-        return CORE_INTERVAL
-
-
-async def measure(
-    contender: Contender,
-    scenario: Scenario,
-    printers: int,
-    window: float,
-    sims: SimulatorThread,
-    *,
-    job_seconds: float | None = None,
-) -> Measurement:
-    """Set up `printers` printers, then poll each over `window` simulated seconds.
-
-    Printer `i` runs `i * 30 s / printers` behind the first (staggered set-ups).
-    In `printing`, each printer starts a job of `job_seconds` (default: `window`)
-    when its window begins.
-    """
-    job = job_seconds or window
-    result = Measurement(contender, scenario, printers, window, job)
-    fleet = [
-        Printer(contender, PrusaLinkSimulator(password=PASSWORD), sims)
-        for _ in range(printers)
-    ]
-    try:
-        for printer in fleet:
-            await sims.run(printer.sim.start("127.0.0.1", 0))
-        async with httpx.AsyncClient() as client:
-            whole_print = job <= window
-
-            async def start_jobs() -> None:
-                for printer in fleet:
-                    printer.sim.start_job(JOB_NAME, material="PLA", duration=int(job))
-
-            if scenario == "printing" and not whole_print:
-                await sims.run(start_jobs())
-            for printer in fleet:
-                printer.connect(client)
-                await printer.setup()
-                await printer.advance_to(0.0)
-            result.setup_requests = len(fleet[0].sim.requests)
-
-            async def begin() -> None:
-                if scenario == "printing" and whole_print:
-                    await start_jobs()
-                for printer in fleet:
-                    printer.sim.reset_counters()
-
-            await sims.run(begin())
-            stagger = CORE_INTERVAL / printers
-            due = [(index * stagger, index, 0.0) for index in range(printers)]
-            heapq.heapify(due)
-            while due:
-                at = due[0][0]
-                batch: list[tuple[int, float]] = []
-                while due and due[0][0] == at:
-                    _, index, local = heapq.heappop(due)
-                    await fleet[index].advance_to(local)
-                    batch.append((index, local))
-                seen = [len(fleet[index].sim.requests) for index, _ in batch]
-                started = time.thread_time()
-                waits = await asyncio.gather(*(fleet[i].poll() for i, _ in batch))
-                result.cpu += time.thread_time() - started
-                result.polls += len(batch)
-                for (index, local), wait, before in zip(
-                    batch, waits, seen, strict=True
-                ):
-                    printer = fleet[index]
-                    new = printer.sim.requests[before:]
-                    if any(record.path == "/api/v1/status" for record in new):
-                        printer.status_times.append(local)
-                    if local + wait < window:
-                        heapq.heappush(due, (at + wait, index, local + wait))
-        for printer in fleet:
-            for (_, path, status), count in printer.sim.counts().items():
-                result.requests += count
-                result.challenges += count if status == 401 else 0
-                result.by_path[path] = result.by_path.get(path, 0) + count
-            times = [0.0, *printer.status_times, window]
-            gaps = (b - a for a, b in itertools.pairwise(times))
-            result.latency_max = max(result.latency_max, *gaps)
-    finally:
-        for printer in fleet:
-            await sims.run(printer.sim.stop())
-    return result
+    def by_path(self, phase: str) -> dict[str, float]:
+        """Requests a minute by endpoint in `phase`."""
+        out: Counter[str] = Counter()
+        for (p, path, _), n in self.requests.items():
+            if p == phase:
+                out[path] += n
+        minutes = max(self.seconds[phase] / 60, 1e-9)
+        return {path: n / minutes for path, n in out.most_common()}
 
 
 @dataclass(frozen=True)
-class Comparison:
-    """Ours and core's measurements of one scenario."""
+class Event:
+    """A change at the printer, at a simulated second of the day."""
 
-    ours: Measurement
-    core: Measurement
+    at: int
+    action: str
+    expect: str
+    """The state HA should then show."""
 
 
-async def run_all(
-    printers: Sequence[int], print_seconds: float, fleet_seconds: float
-) -> list[Comparison]:
-    """Measure every printer count and scenario for both contenders."""
-    sims = SimulatorThread()
-    results = []
+def print_day(seed: int, hours: float) -> tuple[list[Event], int]:
+    """The simulated day's events and its length in seconds."""
+    rng = random.Random(seed)
+    idle = 20 * 60
+    long_print = int(hours * 3600)
+    start = idle + rng.randrange(60)
+    events = [Event(start, "start_long", "printing")]
+    pauses = 6 if hours >= 1 else 2
+    slot = (long_print - 1200) // pauses
+    wall, paused = start + 300, 0
+    for _ in range(pauses):
+        at = wall + rng.randrange(60, slot)
+        hold = rng.randrange(60, 240)
+        events.append(Event(at, "pause", "paused"))
+        events.append(Event(at + hold, "resume", "printing"))
+        wall, paused = at + hold, paused + hold
+    end = start + long_print + paused
+    events.append(Event(end, "(ends by itself)", "finished"))
+    second = end + 300 + 20 * 60 + rng.randrange(60)
+    events.append(Event(second, "start_short", "printing"))
+    events.append(Event(second + 900 + rng.randrange(60), "error", "error"))
+    return events, second + 900 + 20 * 60
+
+
+@contextlib.contextmanager
+def cpu_by_contender(cpu: dict[str, float]) -> Iterator[None]:
+    """Attribute the CPU of each event loop callback to the contender it serves."""
+    handle_run = asyncio.Handle._run
+
+    def run(self: asyncio.Handle) -> None:
+        started = time.thread_time()
+        handle_run(self)
+        who = self.get_context().get(_CONTENDER)
+        if who is not None:
+            cpu[who] = cpu.get(who, 0.0) + time.thread_time() - started
+
+    asyncio.Handle._run = run  # type: ignore[method-assign]
     try:
-        for count in printers:
-            window = print_seconds if count == 1 else min(fleet_seconds, print_seconds)
-            for scenario in SCENARIOS:
-                pair = [
-                    await measure(
-                        contender,
-                        scenario,
-                        count,
-                        window,
-                        sims,
-                        job_seconds=print_seconds,
-                    )
-                    for contender in ("ours", "core")
-                ]
-                results.append(Comparison(*pair))
+        yield
     finally:
-        sims.close()
+        asyncio.Handle._run = handle_run  # type: ignore[method-assign]
+
+
+async def run_day(
+    flavour: str, seed: int, hours: float, *, api_key: bool = False
+) -> dict[str, Result]:
+    """Run the simulated day once; return each contender's result.
+
+    `api_key`: Print Sentinel's entry has the printer's `X-Api-Key` (MK3S), so
+    it needs no Digest; core's integration has no such option.
+    """
+    import freezegun
+    from homeassistant import loader
+    from homeassistant.const import (
+        CONF_API_KEY,
+        CONF_HOST,
+        CONF_PASSWORD,
+        CONF_USERNAME,
+    )
+    from homeassistant.core import Event as HaEvent
+    from homeassistant.helpers import entity_registry as er
+    from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+    from homeassistant.setup import async_setup_component
+    from pytest_homeassistant_custom_component.common import (
+        MockConfigEntry,
+        async_fire_time_changed,
+        async_test_home_assistant,
+    )
+
+    import custom_components.print_sentinel  # noqa: F401
+    from custom_components.print_sentinel.const import (
+        CONF_PRINTER_TYPE,
+        PRINTER_TYPE_PRUSALINK,
+    )
+    from simulators.prusalink import PrusaLinkSimulator
+
+    events, length = print_day(seed, hours)
+    results = {name: Result() for name in CONTENDERS}
+    cpu: dict[str, float] = {}
+    refresh = DataUpdateCoordinator._async_refresh
+
+    async def tagged_refresh(self: Any, *args: Any, **kwargs: Any) -> None:
+        entry = self.config_entry
+        if entry is not None and entry.domain in CONTENDERS:
+            _CONTENDER.set(entry.domain)
+        await refresh(self, *args, **kwargs)
+
+    start = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
+    with (
+        freezegun.freeze_time(start) as frozen,
+        tempfile.TemporaryDirectory() as config_dir,
+    ):
+        sim = PrusaLinkSimulator(
+            PASSWORD,
+            flavour=flavour,
+            serial="CZPX4720X004XC00001"
+            if flavour == "mk3s"
+            else "10589-3742441634500001",
+        )
+        await sim.start()
+        core_url = await sim.add_listener()
+        ports = {
+            "print_sentinel": sim.host_port[1],
+            "prusalink": int(core_url.rsplit(":", 1)[1]),
+        }
+        async with async_test_home_assistant(config_dir=config_dir) as hass:
+            hass.config.components.add("http")  # no web server needed here
+            hass.http = MagicMock()  # views register on nothing
+            hass.data.pop(loader.DATA_CUSTOM_COMPONENTS)  # find print_sentinel
+            DataUpdateCoordinator._async_refresh = tagged_refresh  # type: ignore[method-assign]
+            try:
+                ours = MockConfigEntry(
+                    domain="print_sentinel",
+                    title="bench",
+                    unique_id=sim.serial,
+                    data={
+                        CONF_PRINTER_TYPE: PRINTER_TYPE_PRUSALINK,
+                        CONF_HOST: sim.url,
+                        CONF_USERNAME: USERNAME,
+                        CONF_PASSWORD: PASSWORD,
+                    }
+                    | ({CONF_API_KEY: sim.api_key} if api_key and sim.api_key else {}),
+                )
+                core = MockConfigEntry(
+                    domain="prusalink",
+                    title="bench",
+                    version=1,
+                    minor_version=2,
+                    data={
+                        CONF_HOST: core_url,
+                        CONF_USERNAME: USERNAME,
+                        CONF_PASSWORD: PASSWORD,
+                    },
+                )
+                for entry in (ours, core):
+                    entry.add_to_hass(hass)
+                sim.advance(10)  # past the MK3S's start-up
+                frozen.tick(10)
+                assert await async_setup_component(hass, "prusalink", {})
+                assert await async_setup_component(hass, "print_sentinel", {})
+                await hass.async_block_till_done()
+                registry = er.async_get(hass)
+                state_entity: dict[str, str] = {}
+                for name, entry in (("print_sentinel", ours), ("prusalink", core)):
+                    for item in er.async_entries_for_config_entry(
+                        registry, entry.entry_id
+                    ):
+                        state = hass.states.get(item.entity_id)
+                        options = set(
+                            (state.attributes.get("options") or []) if state else []
+                        )
+                        if item.domain == "sensor" and options >= STATE_OPTIONS:
+                            state_entity[name] = item.entity_id
+                if set(state_entity) != set(CONTENDERS):
+                    raise RuntimeError(f"state sensors not found: {state_entity}")
+                owner = {entity: name for name, entity in state_entity.items()}
+                now = 0
+                pending: dict[str, list[tuple[int, str, bool]]] = {
+                    name: [] for name in CONTENDERS
+                }
+
+                def on_change(event: HaEvent[Any]) -> None:
+                    name = owner.get(event.data["entity_id"])
+                    new = event.data.get("new_state")
+                    if name is None or new is None:
+                        return
+                    waiting = pending[name]
+                    while waiting and waiting[0][1] == new.state:
+                        at, _, from_idle = waiting.pop(0)
+                        target = (
+                            results[name].start_delays
+                            if from_idle
+                            else results[name].delays
+                        )
+                        target.append(now - at)
+
+                hass.bus.async_listen("state_changed", on_change)
+                sim.reset_counters()
+                cpu.clear()
+                actions: dict[str, Callable[[], object]] = {
+                    "start_long": lambda: sim.start_job(
+                        "Benchy_0.4n_0.2mm_PLA_MK3S_long.gcode",
+                        "PLA",
+                        int(hours * 3600),
+                    ),
+                    "start_short": lambda: sim.start_job(
+                        "Clip_0.4n_0.2mm_PETG_MK3S_1h.gcode", "PETG", 3600
+                    ),
+                    "pause": sim.pause,
+                    "resume": sim.resume,
+                    "error": lambda: sim.set_state("ERROR"),
+                }
+                queue = list(events)
+                phase_of: list[str] = []
+                with cpu_by_contender(cpu):
+                    for now in range(1, length + 1):
+                        sim.advance(1)
+                        was_idle = sim.job is None or sim.state in {"IDLE", "ERROR"}
+                        while queue and queue[0].at <= now:
+                            event = queue.pop(0)
+                            if event.action in actions:
+                                actions[event.action]()
+                            for name in CONTENDERS:
+                                pending[name].append(
+                                    (
+                                        now,
+                                        event.expect,
+                                        event.action.startswith("start"),
+                                    )
+                                )
+                        phase = (
+                            "printing"
+                            if sim.job is not None and not was_idle
+                            else "idle"
+                        )
+                        if sim.state in {"PRINTING", "PAUSED"}:
+                            phase = "printing"
+                        phase_of.append(phase)
+                        frozen.tick(1)
+                        mark = len(sim.requests)
+                        async_fire_time_changed(hass)
+                        await hass.async_block_till_done(wait_background_tasks=True)
+                        for record in sim.requests[mark:]:
+                            for name, port in ports.items():
+                                if record.port == port:
+                                    results[name].requests[
+                                        (phase, record.path, record.status)
+                                    ] += 1
+                        for name in CONTENDERS:
+                            results[name].seconds[phase] += 1
+                for name in CONTENDERS:
+                    results[name].cpu = cpu.get(name, 0.0)
+                    results[name].missed = len(pending[name])
+                await hass.config_entries.async_unload(ours.entry_id)
+                await hass.config_entries.async_unload(core.entry_id)
+            finally:
+                DataUpdateCoordinator._async_refresh = refresh  # type: ignore[method-assign]
+        await sim.stop()
     return results
+
+
+def _pct(values: Sequence[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
 
 
 def _ratio(ours: float, theirs: float) -> str:
     return f"ratio {ours / theirs:.2f}" if theirs else "ratio n/a"
 
 
-def _line(name: str, ours: float, theirs: float, unit: str, digits: int) -> str:
-    return (
-        f"{name}: {ours:.{digits}f} {unit} "
-        f"(core: {theirs:.{digits}f} {unit}, {_ratio(ours, theirs)})"
-    )
-
-
-def format_report(results: Sequence[Comparison]) -> list[str]:
-    """Return the figures, one `name: value unit (core: ..., ratio ...)` per line."""
+def format_report(flavour: str, results: dict[str, Result], hours: float) -> list[str]:
+    """Lines `name: value unit (core: value unit, ratio R)`."""
+    ours, core = results["print_sentinel"], results["prusalink"]
+    prefix = f"poll.{flavour}"
     lines = [
-        "# poll: PrusaLinkBackend (status every 6 s printing / 30 s idle, job and "
-        "material on job start) vs. HA core (5 endpoints every 30 s); "
-        "PrusaLinkSimulators on 127.0.0.1, simulated clock; ratio = ours / core",
+        f"# {prefix}: Print Sentinel and HA core's prusalink in one test HA, one "
+        f"PrusaLinkSimulator ({flavour}), a simulated day "
+        f"({sum(ours.seconds.values()) / 3600:.1f} h, a {hours:g} h print with "
+        "pauses, an end, a print that errors); ratio = Print Sentinel / core"
     ]
-    for comparison in results:
-        ours, core = comparison.ours, comparison.core
-        prefix = "poll" if ours.printers == 1 else f"poll.{ours.printers}_printers"
-        name = f"{prefix}.{ours.scenario}"
-        minutes = f"{ours.window / 60:g} simulated minutes"
-        if ours.scenario == "printing":
-            minutes += (
-                " (one whole print)"
-                if ours.job_seconds <= ours.window
-                else " (mid-print)"
-            )
-        lines.append(
-            f"# {name}: {ours.printers} printer{'s' if ours.printers > 1 else ''}, "
-            f"{minutes}; ours {ours.requests} requests ({_paths(ours)}), "
-            f"core {core.requests} ({_paths(core)})"
+
+    def line(name: str, a: float, b: float, unit: str, digits: int = 2) -> str:
+        return (
+            f"{prefix}.{name}: {a:.{digits}f} {unit} "
+            f"(core: {b:.{digits}f} {unit}, {_ratio(a, b)})"
         )
-        lines += [
-            _line(
-                f"{name}.requests_per_minute",
-                ours.requests_per_minute,
-                core.requests_per_minute,
+
+    for phase in ("printing", "idle"):
+        lines.append(
+            line(
+                f"{phase}.requests_per_minute",
+                ours.per_minute(phase),
+                core.per_minute(phase),
                 "req/min",
-                2 if ours.printers == 1 else 1,
-            ),
-            _line(
-                f"{name}.state_change_latency_max",
-                ours.latency_max,
-                core.latency_max,
-                "s",
-                0,
-            ),
-            _line(
-                f"{name}.cpu_per_poll_ms",
-                ours.cpu_per_poll_ms,
-                core.cpu_per_poll_ms,
-                "ms",
-                2,
-            ),
-            _line(
-                f"{name}.cpu_ms_per_minute",
-                ours.cpu_ms_per_minute,
-                core.cpu_ms_per_minute,
-                "ms/min",
-                1,
-            ),
-        ]
-        if ours.printers == 1 and ours.scenario == "printing":
-            lines += [
-                _line(
-                    f"{name}.requests_per_print", ours.requests, core.requests, "req", 0
-                ),
-                _line(
-                    "poll.setup_requests",
-                    ours.setup_requests,
-                    core.setup_requests,
-                    "req",
-                    0,
-                ),
-            ]
+            )
+        )
+        for who, result in (("ours", ours), ("core", core)):
+            paths = ", ".join(
+                f"{path} {rate:.2f}" for path, rate in result.by_path(phase).items()
+            )
+            lines.append(
+                f"# {prefix}.{phase} {who}: {paths}; "
+                f"{result.challenges(phase)} Digest 401 in "
+                f"{result.seconds[phase] / 60:.0f} min"
+            )
+    lines += [
+        line(
+            "printing.state_delay_median",
+            statistics.median(ours.delays),
+            statistics.median(core.delays),
+            "s",
+            1,
+        ),
+        line(
+            "printing.state_delay_p95",
+            _pct(ours.delays, 0.95),
+            _pct(core.delays, 0.95),
+            "s",
+            1,
+        ),
+        line(
+            "idle.print_start_delay_max",
+            max(ours.start_delays, default=float("nan")),
+            max(core.start_delays, default=float("nan")),
+            "s",
+            0,
+        ),
+    ]
+    hours_run = sum(ours.seconds.values()) / 3600
+    lines.append(
+        line(
+            "cpu_ms_per_simulated_hour",
+            1000 * ours.cpu / hours_run,
+            1000 * core.cpu / hours_run,
+            "ms/h",
+            0,
+        )
+    )
+    lines.append(
+        f"# {prefix}: {len(ours.delays)} changes while printing, "
+        f"{len(ours.start_delays)} print starts; changes never seen: "
+        f"ours {ours.missed}, core {core.missed}"
+    )
     return lines
 
 
-def _paths(measurement: Measurement) -> str:
-    short = {
-        "/api/v1/status": "status",
-        "/api/v1/job": "job",
-        "/api/printer": "printer",
-        "/api/v1/info": "info",
-        "/api/version": "version",
-    }
-    parts = [
-        f"{short.get(path, path)} {count}"
-        for path, count in sorted(measurement.by_path.items(), key=lambda i: -i[1])
-    ]
-    if measurement.challenges:
-        parts.append(f"of which {measurement.challenges} Digest 401")
-    return ", ".join(parts)
-
-
 def run(
-    *,
-    printers: Sequence[int] = (1, 50),
-    print_minutes: float = 60,
-    fleet_minutes: float = 3,
-) -> tuple[list[Comparison], list[str]]:
-    """Measure and format; the fleet (more than one printer) runs `fleet_minutes`."""
-    results = asyncio.run(run_all(printers, print_minutes * 60, fleet_minutes * 60))
-    return results, format_report(results)
+    flavours: Sequence[str] = ("mk3s", "mk3s-key", "mk4s"),
+    seed: int = 12,
+    hours: float = 2.0,
+) -> tuple[dict[str, dict[str, Result]], list[str]]:
+    """Run the day for each flavour; return the results and the report lines."""
+    logging.disable(logging.WARNING)
+    return asyncio.run(run_async(flavours, seed, hours))
+
+
+async def run_async(
+    flavours: Sequence[str], seed: int, hours: float
+) -> tuple[dict[str, dict[str, Result]], list[str]]:
+    """`run` on a running loop (tests)."""
+    all_results: dict[str, dict[str, Result]] = {}
+    lines: list[str] = []
+    for flavour in flavours:
+        base, _, extra = flavour.partition("-")
+        results = await run_day(base, seed, hours, api_key=extra == "key")
+        all_results[flavour] = results
+        lines += format_report(flavour.replace("-", "_"), results, hours)
+    return all_results, lines
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+RESULTS = Path(__file__).resolve().parent / "results" / "poll.json"
+TABLE_START = "<!-- poll-table: written by scripts/bench poll --write-readme -->"
+TABLE_END = "<!-- /poll-table -->"
+FLAVOUR_LABEL = {
+    "mk3s": "MK3S (Raspberry Pi PrusaLink), Digest",
+    "mk3s-key": "MK3S (Raspberry Pi PrusaLink), API key",
+    "mk4s": "MK4S (xBuddy firmware)",
+}
+
+
+def figures(results: dict[str, Result]) -> dict[str, list[float]]:
+    """The README's figures for one flavour: name -> [Print Sentinel, core]."""
+    ours, core = results["print_sentinel"], results["prusalink"]
+    hours = sum(ours.seconds.values()) / 3600
+    out: dict[str, list[float]] = {}
+    for phase in ("printing", "idle"):
+        out[f"{phase}_requests_per_minute"] = [
+            round(ours.per_minute(phase), 2),
+            round(core.per_minute(phase), 2),
+        ]
+        out[f"{phase}_challenges_401"] = [
+            ours.challenges(phase),
+            core.challenges(phase),
+        ]
+    out["state_delay_median_s"] = [
+        statistics.median(ours.delays),
+        statistics.median(core.delays),
+    ]
+    out["state_delay_p95_s"] = [_pct(ours.delays, 0.95), _pct(core.delays, 0.95)]
+    out["changes_seen"] = [len(ours.delays), len(core.delays)]
+    out["cpu_ms_per_hour"] = [
+        round(1000 * ours.cpu / hours, 1),
+        round(1000 * core.cpu / hours, 1),
+    ]
+    return out
+
+
+MEASURED_CPU = ("cpu_ms_per_hour",)
+"""Figures that depend on the machine (a rerun is not compared on them)."""
+
+
+def store_results(
+    all_results: dict[str, dict[str, Result]], seed: int, hours: float
+) -> dict[str, object]:
+    """Write the run's figures to `RESULTS`; return what was written."""
+    data: dict[str, object] = {
+        "seed": seed,
+        "print_hours": hours,
+        "figures": {name: figures(r) for name, r in all_results.items()},
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", "utf-8")
+    return data
+
+
+def load_results(path: Path = RESULTS) -> dict[str, Any]:
+    """The stored run."""
+    data: dict[str, Any] = json.loads(path.read_text("utf-8"))
+    return data
+
+
+def _r(ours: float, core: float) -> str:
+    return f"{ours / core:.2f}" if core else "n/a"
+
+
+def readme_table(data: dict[str, Any]) -> list[str]:
+    """The README's table from a stored run (ratios and counts only)."""
+    lines = [
+        "| Printer (simulator flavour) | Requests a minute printing | idle "
+        "| Digest 401s printing (ours / core) | State change seen, median | p95 "
+        "| CPU per hour |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for flavour, f in data["figures"].items():
+        ours401, core401 = f["printing_challenges_401"]
+        lines.append(
+            f"| {FLAVOUR_LABEL.get(flavour, flavour)} "
+            f"| {_r(*f['printing_requests_per_minute'])}x "
+            f"| {_r(*f['idle_requests_per_minute'])}x "
+            f"| {ours401} / {core401} "
+            f"| {_r(*f['state_delay_median_s'])}x "
+            f"| {_r(*f['state_delay_p95_s'])}x "
+            f"| {_r(*f['cpu_ms_per_hour'])}x |"
+        )
+    return lines
+
+
+def write_readme(lines: Sequence[str], path: Path = README) -> bool:
+    """Replace the README's poll table; return whether it changed."""
+    text = path.read_text(encoding="utf-8")
+    pattern = re.compile(re.escape(TABLE_START) + r".*?" + re.escape(TABLE_END), re.S)
+    if not pattern.search(text):
+        raise ValueError(f"{path} has no {TABLE_START!r} block")
+    block = "\n".join([TABLE_START, *lines, TABLE_END])
+    new = pattern.sub(lambda _: block, text)
+    path.write_text(new, encoding="utf-8")
+    return new != text
+
+
+def readme_block(path: Path = README) -> list[str]:
+    """The README's poll table as committed (without the markers)."""
+    text = path.read_text(encoding="utf-8")
+    match = re.search(
+        re.escape(TABLE_START) + r"\n(.*?)\n" + re.escape(TABLE_END), text, re.S
+    )
+    return match.group(1).split("\n") if match else []
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Print the polling figures, one per line."""
-    arguments = list(sys.argv[1:] if argv is None else argv)
-    if "--fleet" not in arguments:
-        from . import poll_ha
-
-        return poll_ha.main(arguments)
-    arguments.remove("--fleet")
+    """Print the figures; --write-readme also stores them and writes the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--printers", type=int, nargs="+", default=[1, 50])
     parser.add_argument(
-        "--print-minutes", type=float, default=60, help="one printer's window"
+        "--flavour",
+        nargs="+",
+        default=["mk3s", "mk3s-key", "mk4s"],
+        help="simulator flavours; mk3s-key: Print Sentinel uses the X-Api-Key",
     )
+    parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument("--print-hours", type=float, default=2.0)
     parser.add_argument(
-        "--fleet-minutes", type=float, default=3, help="window with more printers"
+        "--write-readme",
+        "--readme",
+        dest="readme",
+        action="store_true",
+        help="store benchmarks/results/poll.json and write README.md's poll table",
     )
-    args = parser.parse_args(arguments)
-    _, lines = run(
-        printers=args.printers,
-        print_minutes=args.print_minutes,
-        fleet_minutes=args.fleet_minutes,
-    )
+    args = parser.parse_args(argv)
+    all_results, lines = run(args.flavour, args.seed, args.print_hours)
     sys.stdout.write("\n".join(lines) + "\n")
+    if args.readme:
+        write_readme(
+            readme_table(store_results(all_results, args.seed, args.print_hours))
+        )
     return 0
 
 

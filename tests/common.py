@@ -8,6 +8,11 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
+from custom_components.print_sentinel.const import DEFAULT_PRINTING_INTERVAL
+
+NEXT_POLL = DEFAULT_PRINTING_INTERVAL + 0.1
+"""Seconds after which a printing printer has been polled again."""
+
 
 async def advance(
     hass: HomeAssistant,

@@ -36,7 +36,7 @@ from simulators.openai_compat import OpenAISimulator
 from simulators.prusalink import PrusaLinkSimulator
 from simulators.scene import Scene
 
-from .common import advance
+from .common import NEXT_POLL, advance
 from .conftest import VISION_API_KEY
 
 CAMERA = "camera.prusa_mk4s_camera"
@@ -97,7 +97,7 @@ async def test_detection_entities_follow_the_printer(
         assert _state(hass, entity_id) != STATE_UNAVAILABLE, entity_id
 
     await printer.go_offline()
-    await advance(hass, freezer, 7)
+    await advance(hass, freezer, NEXT_POLL)
     for entity_id in FOLLOW_THE_PRINTER:
         assert _state(hass, entity_id) == STATE_UNAVAILABLE, entity_id
     for entity_id in HOME_ASSISTANTS_OWN:

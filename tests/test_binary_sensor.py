@@ -18,7 +18,7 @@ from syrupy.assertion import SnapshotAssertion
 
 from simulators.prusalink import PrusaLinkSimulator
 
-from .common import advance
+from .common import NEXT_POLL, advance
 
 PRINTING = "binary_sensor.prusa_mk4s_printing"
 PROBLEM = "binary_sensor.prusa_mk4s_problem"
@@ -60,13 +60,13 @@ async def test_printing_is_on_only_while_the_printer_prints(
     await advance(hass, freezer, 31)
     assert hass.states.get(PRINTING).state == STATE_ON
     printer.pause()
-    await advance(hass, freezer, 6.1)
+    await advance(hass, freezer, NEXT_POLL)
     assert hass.states.get(PRINTING).state == STATE_OFF
     printer.resume()
-    await advance(hass, freezer, 6.1)
+    await advance(hass, freezer, NEXT_POLL)
     assert hass.states.get(PRINTING).state == STATE_ON
     printer.advance(600)
-    await advance(hass, freezer, 6.1)
+    await advance(hass, freezer, NEXT_POLL)
     assert printer.state == "FINISHED"
     assert hass.states.get(PRINTING).state == STATE_OFF
 
@@ -84,7 +84,7 @@ async def test_problem_is_on_in_error_and_attention(
     assert hass.states.get(PROBLEM).state == STATE_OFF
 
     printer.set_state(state)
-    await advance(hass, freezer, 6.1)
+    await advance(hass, freezer, NEXT_POLL)
     assert hass.states.get(PROBLEM).state == STATE_ON
     assert hass.states.get(PRINTING).state == STATE_OFF
 

@@ -21,7 +21,7 @@ from syrupy.assertion import SnapshotAssertion
 
 from simulators.prusalink import PrusaLinkSimulator
 
-from .common import advance
+from .common import NEXT_POLL, advance
 
 PAUSE = "button.prusa_mk4s_pause_print"
 RESUME = "button.prusa_mk4s_resume_print"
@@ -113,7 +113,7 @@ async def test_buttons_are_unavailable_while_the_printer_is_offline(
 ) -> None:
     await _printing(hass, freezer, printer)
     await printer.go_offline()
-    await advance(hass, freezer, 6.1)
+    await advance(hass, freezer, NEXT_POLL)
     assert _available(hass) == set()
 
 
@@ -165,7 +165,7 @@ async def test_continue_button_acknowledges_attention(
 ) -> None:
     await _printing(hass, freezer, printer)
     printer.set_state("ATTENTION")
-    await advance(hass, freezer, 6.1)
+    await advance(hass, freezer, NEXT_POLL)
 
     await _press(hass, CONTINUE)
     assert printer.state == "PRINTING"
@@ -212,7 +212,7 @@ async def test_continue_on_old_firmware_raises_command_unsupported(
     printer.set_old_firmware()
     await _printing(hass, freezer, printer)
     printer.set_state("ATTENTION")
-    await advance(hass, freezer, 6.1)
+    await advance(hass, freezer, NEXT_POLL)
 
     with pytest.raises(HomeAssistantError) as err:
         await _press(hass, CONTINUE)

@@ -23,7 +23,7 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.print_sentinel.const import CONF_SNAPSHOT_URL
 from simulators.prusalink import PrusaLinkSimulator
 
-from .common import advance
+from .common import NEXT_POLL, advance
 
 CAMERA = "camera.prusa_mk4s_camera"
 NOZZLE = "sensor.prusa_mk4s_nozzle_temperature"
@@ -212,14 +212,14 @@ async def test_without_a_url_the_camera_shows_the_jobs_thumbnail(
     printer.start_job(
         display_name="Benchy_0.4n_0.2mm_PETG_MK4S_1h.bgcode", material="PETG"
     )
-    await advance(hass, freezer, 6.1)
+    await advance(hass, freezer, NEXT_POLL)
     petg = (await async_get_image(hass, CAMERA)).content
     assert petg.startswith(PNG)
     assert petg != pla  # the new job's own picture
 
     printer.cancel()
     printer.idle()
-    await advance(hass, freezer, 6.1)
+    await advance(hass, freezer, NEXT_POLL)
     with pytest.raises(HomeAssistantError):
         await async_get_image(hass, CAMERA)
 
@@ -254,7 +254,7 @@ async def test_without_a_picture_the_frontend_is_not_sent_to_a_broken_image(
 
     printer.cancel()
     printer.idle()
-    await advance(hass, freezer, 6.1)
+    await advance(hass, freezer, NEXT_POLL)
     state = hass.states.get(CAMERA)
     assert state is not None
     assert state.state == STATE_UNAVAILABLE

@@ -28,6 +28,7 @@ from custom_components.print_sentinel.const import (
     CONF_PRINTWATCH_API_KEY,
     CONF_PRINTWATCH_URL,
     CONF_SNAPSHOT_URL,
+    DEFAULT_PRINTING_INTERVAL,
     DEFAULT_PRINTWATCH_URL,
     DETECTOR_NONE,
 )
@@ -134,7 +135,7 @@ async def test_diagnostics_show_what_helps_a_bug_report(diagnostics: dict) -> No
     assert diagnostics["identity"]["firmware"] == "6.5.3+12648"
     assert diagnostics["coordinator"] == {
         "last_update_success": True,
-        "update_interval": 6.0,
+        "update_interval": float(DEFAULT_PRINTING_INTERVAL),
     }
 
 

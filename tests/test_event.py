@@ -20,7 +20,7 @@ from syrupy.assertion import SnapshotAssertion
 
 from simulators.prusalink import PrusaLinkSimulator
 
-from .common import advance
+from .common import NEXT_POLL, advance
 
 PRINT_JOB = "event.prusa_mk4s_print_job"
 BENCHY = "Benchy_0.4n_0.2mm_PETG_MK4S_1h0m.bgcode"
@@ -108,15 +108,15 @@ async def test_a_print_fires_started_paused_resumed_and_finished(
     assert fired == [("started", BENCHY, "printing")]
 
     printer.advance(60)
-    await advance(hass, freezer, 6.1)
+    await advance(hass, freezer, NEXT_POLL)
     assert len(fired) == 1  # progress alone is no event
 
     printer.pause()
-    await advance(hass, freezer, 6.1)
+    await advance(hass, freezer, NEXT_POLL)
     printer.resume()
-    await advance(hass, freezer, 6.1)
+    await advance(hass, freezer, NEXT_POLL)
     printer.advance(600)
-    await advance(hass, freezer, 6.1)
+    await advance(hass, freezer, NEXT_POLL)
     printer.advance(300)  # the result screen goes away
     await advance(hass, freezer, 31)
 
@@ -142,7 +142,7 @@ async def test_cancelling_fires_cancelled(
     await advance(hass, freezer, 31)
     printer.advance(600)
     printer.cancel()
-    await advance(hass, freezer, 6.1)
+    await advance(hass, freezer, NEXT_POLL)
     assert fired == [
         ("started", BENCHY, "printing"),
         ("cancelled", BENCHY, "stopped"),
@@ -159,7 +159,7 @@ async def test_an_error_fires_failed(
     printer.start_job(display_name=BENCHY)
     await advance(hass, freezer, 31)
     printer.set_state("ERROR")
-    await advance(hass, freezer, 6.1)
+    await advance(hass, freezer, NEXT_POLL)
     assert fired == [
         ("started", BENCHY, "printing"),
         ("failed", BENCHY, "error"),
@@ -180,12 +180,12 @@ async def test_nothing_fires_for_a_print_running_when_home_assistant_starts(
     await hass.async_block_till_done()
     for _ in range(3):
         printer.advance(6)
-        await advance(hass, freezer, 6.1)
+        await advance(hass, freezer, NEXT_POLL)
     assert fired == []
     assert hass.states.get(PRINT_JOB).state == STATE_UNKNOWN
 
     printer.pause()
-    await advance(hass, freezer, 6.1)
+    await advance(hass, freezer, NEXT_POLL)
     assert fired == [("paused", BENCHY, "paused")]
 
 
@@ -200,11 +200,11 @@ async def test_nothing_fires_after_a_reload_with_a_print_running(
     await advance(hass, freezer, 31)
     assert fired == [("started", BENCHY, "printing")]
 
-    await advance(hass, freezer, 6.1)
+    await advance(hass, freezer, NEXT_POLL)
     assert await hass.config_entries.async_reload(init_integration.entry_id)
     await hass.async_block_till_done()
     for _ in range(3):
-        await advance(hass, freezer, 6.1)
+        await advance(hass, freezer, NEXT_POLL)
     assert [event for event, *_ in fired] == ["started"]
 
 
@@ -218,7 +218,7 @@ async def test_a_print_that_finished_during_an_outage_fires_finished(
     printer.start_job(display_name=BENCHY, duration=600)
     await advance(hass, freezer, 31)
     await printer.go_offline()
-    await advance(hass, freezer, 6.1)
+    await advance(hass, freezer, NEXT_POLL)
     printer.advance(600)
     await printer.come_back()
     await advance(hass, freezer, 31)
@@ -241,7 +241,7 @@ async def test_a_job_that_ended_between_polls_fires_its_end_before_the_next_star
     printer.cancel()
     printer.idle()
     printer.start_job(display_name=BOX, material="ASA")
-    await advance(hass, freezer, 6.1)
+    await advance(hass, freezer, NEXT_POLL)
     assert fired == [
         ("started", BENCHY, "printing"),
         ("cancelled", BENCHY, "printing"),
@@ -259,11 +259,11 @@ async def test_attention_and_continue_do_not_end_or_restart_the_job(
     printer.start_job(display_name=BENCHY)
     await advance(hass, freezer, 31)
     printer.set_state("ATTENTION")  # filament runout: waits for the user
-    await advance(hass, freezer, 6.1)
+    await advance(hass, freezer, NEXT_POLL)
     printer.continue_job()
-    await advance(hass, freezer, 6.1)
+    await advance(hass, freezer, NEXT_POLL)
     printer.cancel()
-    await advance(hass, freezer, 6.1)
+    await advance(hass, freezer, NEXT_POLL)
     assert fired == [
         ("started", BENCHY, "printing"),
         ("cancelled", BENCHY, "stopped"),

@@ -77,7 +77,7 @@ def test_benchmark_runs_core_and_ours_side_by_side() -> None:
         [
             sys.executable,
             "-m",
-            "benchmarks.poll_ha",
+            "benchmarks.poll",
             "--flavour",
             "mk3s",
             "--print-hours",

@@ -20,7 +20,7 @@ from syrupy.filters import props
 from custom_components.print_sentinel.const import DOMAIN
 from simulators.prusalink import PrusaLinkSimulator
 
-from .common import advance
+from .common import NEXT_POLL, advance
 from .conftest import PRINTER_SERIAL
 
 BENCHY = "Benchy_0.4n_0.2mm_PETG_MK4S_1h0m.bgcode"
@@ -153,14 +153,14 @@ async def test_sensors_follow_a_print_from_start_to_idle(
     assert float(hass.states.get(NOZZLE_TARGET).state) > 200
 
     printer.advance(1800)
-    await advance(hass, freezer, 6.1)
+    await advance(hass, freezer, NEXT_POLL)
     assert hass.states.get(PROGRESS).state == "50.0"
     assert float(hass.states.get(REMAINING).state) == 30
     assert float(hass.states.get(PRINTING_TIME).state) == 30
     assert hass.states.get(FINISH).state == "2026-03-01T12:30:00+00:00"
 
     printer.pause()
-    await advance(hass, freezer, 6.1)
+    await advance(hass, freezer, NEXT_POLL)
     assert hass.states.get(STATE).state == "paused"
     # paused, the print has no finish time; its job is still there
     assert hass.states.get(FINISH).state == STATE_UNKNOWN
@@ -168,7 +168,7 @@ async def test_sensors_follow_a_print_from_start_to_idle(
 
     printer.resume()
     printer.advance(1800)
-    await advance(hass, freezer, 6.1)
+    await advance(hass, freezer, NEXT_POLL)
     assert hass.states.get(STATE).state == "finished"
     assert hass.states.get(PROGRESS).state == "100.0"
     assert hass.states.get(FINISH).state == STATE_UNKNOWN
@@ -194,7 +194,7 @@ async def test_a_new_job_replaces_name_and_material(
     printer.cancel()
     printer.idle()
     printer.start_job(display_name="Box_0.4n_0.2mm_ASA_MK4S_2h.bgcode", material="ASA")
-    await advance(hass, freezer, 6.1)
+    await advance(hass, freezer, NEXT_POLL)
     assert hass.states.get(JOB).state == "Box_0.4n_0.2mm_ASA_MK4S_2h.bgcode"
     assert hass.states.get(MATERIAL).state == "ASA"
 
@@ -213,7 +213,7 @@ async def test_long_job_name_is_cut_without_a_warning_from_home_assistant(
     await hass.async_block_till_done()
     for _ in range(3):
         printer.advance(6)
-        await advance(hass, freezer, 6.1)
+        await advance(hass, freezer, NEXT_POLL)
 
     state = hass.states.get(JOB).state
     assert len(state) == 255
@@ -247,12 +247,12 @@ async def test_estimated_finish_ignores_jitter_and_follows_a_real_change(
 
     for _ in range(4):
         printer.advance(9)  # the estimate: 12:59:57
-        await advance(hass, freezer, 6.1)
+        await advance(hass, freezer, NEXT_POLL)
         printer.advance(3)  # and back: 13:00:00
-        await advance(hass, freezer, 6.1)
+        await advance(hass, freezer, NEXT_POLL)
     assert changes == []
     assert hass.states.get(FINISH).state == "2026-03-01T13:00:00+00:00"
 
     printer.advance(300)  # the printer now expects the end five minutes earlier
-    await advance(hass, freezer, 6.1)
+    await advance(hass, freezer, NEXT_POLL)
     assert changes == ["2026-03-01T12:55:00+00:00"]

@@ -34,7 +34,7 @@ from custom_components.print_sentinel.diagnostics import (
 from custom_components.print_sentinel.printers.repetier import MODEL, PAUSE_COMMAND
 from simulators.repetier import AMBIENT, RepetierSimulator
 
-from ..common import advance
+from ..common import NEXT_POLL, advance
 
 API_KEY = "3b9f-repetier-Secret-key-0042"
 SERVER_UUID = "4f0b2c1e-0000-4000-8000-00000000abcd"
@@ -271,15 +271,15 @@ async def test_job_shows_printing_and_progress(
     assert _event(hass) == "started"
 
     server.advance(1800)
-    await advance(hass, freezer, 6.1)  # printing: polled every 6 s
+    await advance(hass, freezer, NEXT_POLL)  # printing: polled every 6 s
     assert float(_state(hass, PROGRESS)) == 50
     assert float(_state(hass, REMAINING)) == 30  # shown in minutes
 
     # the job ends between two polls; the last poll saw it nearly done
     server.advance(1795)
-    await advance(hass, freezer, 6.1)
+    await advance(hass, freezer, NEXT_POLL)
     server.advance(10)
-    await advance(hass, freezer, 6.1)
+    await advance(hass, freezer, NEXT_POLL)
     assert _state(hass, STATE) == "idle"
     assert _state(hass, PROGRESS) == STATE_UNKNOWN
     assert _event(hass) == "finished"
@@ -357,7 +357,7 @@ async def test_missing_keys_make_values_unknown_not_unavailable(
     assert _problems(caplog) == []
 
     server.drop_keys = set()
-    await advance(hass, freezer, 6.1)
+    await advance(hass, freezer, NEXT_POLL)
     assert float(_state(hass, PROGRESS)) > 0
     assert float(_state(hass, NOZZLE)) == 215
 
@@ -549,7 +549,7 @@ async def test_printer_dropping_off_usb_mid_print_fires_no_job_event(
     assert _event(hass) == "started"
     fired = hass.states.get(EVENT).state
     server.printer(SLUG).online = 0
-    await advance(hass, freezer, 6.1)
+    await advance(hass, freezer, NEXT_POLL)
     assert _state(hass, STATE) == STATE_UNKNOWN
     server.printer(SLUG).online = 1
     await advance(hass, freezer, 31)  # unknown state: polled at the idle pace

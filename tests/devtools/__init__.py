@@ -1,1 +1,0 @@
-"""Tests of the developer tools and benchmarks."""
