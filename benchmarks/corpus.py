@@ -27,7 +27,7 @@ The public reports each kind is drawn from are cited in its docstring.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 import math
 import random
@@ -991,6 +991,26 @@ def frames(
     while t <= plan.duration:
         yield t, plan.frame(t, rng)
         t += interval
+
+
+def paced(
+    item: Kind, seed: int, interval: float, style: str
+) -> Generator[tuple[float, Observation], float | None]:
+    """The print's checks, each timed by the delay the consumer sends back.
+
+    The integration's monitor checks sooner while a failure is suspected
+    (`detection.scheduler.next_check_delay`); the replay sends that delay after
+    each check, so its interval is the option a user sets, not the pace it runs
+    at. Sending None (or `next`) keeps `interval`: the checks are then those of
+    `stream` (same seeds, same draws, same order)."""
+    plan = item.draw(random.Random(f"{item.name}/{seed}"))
+    detector = Detector.draw(style, random.Random(f"{style}/{seed}"))
+    rng = random.Random(f"{item.name}/{seed}/{interval:g}/{style}")
+    t = rng.uniform(0.2, 1.0) * interval
+    while t <= plan.duration:
+        truth = plan.frame(t, rng)
+        delay = yield t, detector.judge(truth, rng)
+        t += interval if delay is None else delay
 
 
 def stream(item: Kind, seed: int, interval: float, style: str) -> Stream:

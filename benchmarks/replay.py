@@ -28,7 +28,7 @@ seeds through the loopback OpenAI simulator and the real client.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 import dataclasses
 from dataclasses import dataclass, field
@@ -45,9 +45,12 @@ from custom_components.print_sentinel.detection.policy import (
     POLICIES,
     SENSITIVITIES,
     Decision,
+    Observation,
     Policy,
     make_policy,
 )
+from custom_components.print_sentinel.detection.scheduler import next_check_delay
+from custom_components.print_sentinel.detection.verdict import Verdict
 
 from . import corpus
 from .corpus import (
@@ -107,8 +110,20 @@ class Outcome:
     re_pauses: int = 0
 
 
-def simulate(policy: Policy, item: Stream) -> Outcome:
-    """Replay one stream through one policy, with the simulated user."""
+def _fixed(
+    checks: Iterable[tuple[float, Observation]],
+) -> Generator[tuple[float, Observation], float | None]:
+    """`checks` as they are (a delay sent in is ignored)."""
+    for check in checks:  # noqa: UP028 (`yield from` would forward the delay sent in)
+        yield check
+
+
+def simulate(policy: Policy, item: Stream, *, paced: bool = False) -> Outcome:
+    """Replay one stream through one policy, with the simulated user.
+
+    `paced`: the checks come when the integration's monitor would run them (sooner
+    while a failure is suspected, `next_check_delay`), drawn afresh from the
+    stream's kind, seed and style; otherwise at the stream's fixed interval."""
     plan = item.plan
     group = item.kind.group
     outcome = Outcome(group=group, pace=plan.pace)
@@ -128,7 +143,18 @@ def simulate(policy: Policy, item: Stream) -> Outcome:
     resume_at = plan.resume_at
     resumed = False
     detected = False
-    for now, observation in item.checks:
+    checks = (
+        corpus.paced(item.kind, item.seed, item.interval, item.style)
+        if paced
+        else _fixed(item.checks)
+    )
+    delay: float | None = None
+    while True:
+        try:
+            now, observation = checks.send(delay)
+        except StopIteration:
+            break
+        delay = None  # the interval, unless the verdict brings the next check forward
         if resume_at is not None and not resumed and now >= resume_at:
             own = group == RESUME_FALSE or detected
             state = policy.on_resume(state, resume_at, own_pause=own)
@@ -139,6 +165,8 @@ def simulate(policy: Policy, item: Stream) -> Outcome:
             state = policy.on_resume(state, paused_until, own_pause=True)
             paused_until, previous = None, Decision.OK
         state, decision = policy.step(state, observation, now)
+        if isinstance(observation, Verdict):
+            delay = next_check_delay(item.interval, decision, observation)
         good = now < good_until and not resumed
         if decision is Decision.WARNING and previous is Decision.OK and good:
             outcome.false_warnings += 1
@@ -335,7 +363,7 @@ def run_job(job: Job) -> tuple[float, dict[str, dict[int, Tally]]]:
         for item in chosen:
             generated = corpus.stream(item, seed, job.interval, job.style)
             for label, policy in policies:
-                tallies[label][seed].add(simulate(policy, generated))
+                tallies[label][seed].add(simulate(policy, generated, paced=True))
     return job.interval, tallies
 
 
