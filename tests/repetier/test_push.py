@@ -248,11 +248,12 @@ async def test_a_job_that_ended_while_push_was_down_ends_once(
 ) -> None:
     events = job_events(hass)
     server.start_job(SLUG, duration=600)
-    await until(hass, freezer, lambda: state(hass, STATE) == "printing")
+    server.advance(595)  # seen at 99 %, so its disappearance is "finished"
+    await until(hass, freezer, lambda: state(hass, PROGRESS) == "99.2")
     server.websocket = False
     await server.drop_sockets()
     await until(hass, freezer, lambda: not backend(loaded).pushing)
-    server.advance(700)  # the job ends before the next poll
+    server.advance(10)  # the job ends before the next poll
     server.websocket = True
     await until(hass, freezer, lambda: backend(loaded).pushing)
     await until(hass, freezer, lambda: state(hass, STATE) == "idle")
@@ -330,9 +331,10 @@ async def test_unload_closes_the_socket_and_diagnostics_show_push(
 ) -> None:
     diagnostics = await async_get_config_entry_diagnostics(hass, loaded)
     text = str(diagnostics)
+    watched = backend(loaded)
     assert "'push_healthy': True" in text
     assert API_KEY not in text
     assert await hass.config_entries.async_unload(loaded.entry_id)
     await hass.async_block_till_done()
     await until(hass, freezer, lambda: not server._sockets)  # noqa: SLF001
-    assert not backend(loaded).pushing
+    assert not watched.pushing
