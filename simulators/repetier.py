@@ -732,6 +732,7 @@ class RepetierSimulator:
         await ws.prepare(request)
         self.socket_connects += 1
         self._sockets.add(ws)
+        self._pushed_digest = None  # a new client: the next change is pushed
         try:
             async for message in ws:
                 if message.type is not WSMsgType.TEXT:

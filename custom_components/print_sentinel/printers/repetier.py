@@ -17,8 +17,9 @@ State mapping (Repetier has no state string of its own):
   nothing is known about the printer (IDLE would claim it is ready); no `job` key
   at all: UNKNOWN too (a missing `online` or `active` key counts as connected);
 - a job that is `paused`: PAUSED; any other job: PRINTING;
-- job `"none"`: IDLE (Repetier does not report a finished or cancelled job: the job
-  simply disappears, so FINISHED and STOPPED are never reported).
+- job `"none"`: IDLE (a poll does not see a finished or cancelled job: the job
+  simply disappears); while the websocket pushes, the first snapshot without the job
+  is FINISHED or STOPPED when the server sent `jobFinished` or `jobKilled`.
 
 Commands: pause is `send` with `@pause <message>` (Repetier has no pause action;
 `stopJob` would end the print), resume is `continueJob`, cancel is `stopJob`.
