@@ -49,7 +49,7 @@ from typing import Any
 from urllib.parse import unquote
 import uuid
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 from PIL import Image
 
 from simulators.scene import KINDS, Scene, render_frame
@@ -174,6 +174,17 @@ class RepetierSimulator:
         self.bytes_streamed = 0
         """Bytes of padding the streamed answers actually wrote."""
         self.requests: list[RequestRecord] = []
+        """HTTP requests (the websocket's are in `socket_requests`)."""
+        self.websocket = True
+        """Serve the push websocket at `/socket/` (False: 404, as without push)."""
+        self.socket_requests: list[str] = []
+        """Actions asked over the websocket, in order."""
+        self.socket_connects = 0
+        self.socket_raw_answers: dict[str, str] = {}
+        """Raw text answered over the websocket for an action."""
+        self.events_pushed: list[str] = []
+        self._sockets: set[web.WebSocketResponse] = set()
+        self._pushed_digest: tuple[str, str] | None = None
         self._next_job_id = 1
         self._host = "127.0.0.1"
         self._port = 0
@@ -210,6 +221,7 @@ class RepetierSimulator:
         app.router.add_get("/printer/api/{slug:[^/]*}", self._handle_api)
         app.router.add_get("/printer/camjpg/{slug}", self._handle_camjpg)
         app.router.add_get("/dyn/render_image", self._handle_render_image)
+        app.router.add_get("/socket/", self._handle_socket)
         app.router.add_get("/_sim/state", self._handle_sim_state)
         app.router.add_get("/_sim/requests", self._handle_sim_requests)
         app.router.add_post("/_sim/{command}", self._handle_sim_command)
@@ -230,6 +242,7 @@ class RepetierSimulator:
     async def go_down(self) -> None:
         """Stop accepting connections (clients get 'connection refused')."""
         self._release.set()
+        await self.drop_sockets()
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
@@ -285,11 +298,13 @@ class RepetierSimulator:
         printer.bed_target = bed
         printer.chamber_target = 40.0 if printer.has_chamber else 0.0
         printer.fan_voltage = 255
+        self.push_changes("jobStarted", slug)
         return printer.job_id
 
     def advance(self, seconds: float) -> None:
         """Move the simulated clock on; running jobs print, finished ones end."""
         self.clock += seconds
+        event, ended = "temp", ""
         for printer in self.printers.values():
             if printer.job is None or printer.paused or not printer.online:
                 continue
@@ -298,6 +313,8 @@ class RepetierSimulator:
             printer.y = 100.0 - 10.0 * ((printer.printed / 11) % 3)
             if printer.printed >= printer.print_time:
                 self._end_job(printer)
+                event, ended = "jobFinished", printer.slug
+        self.push_changes(event, ended)
 
     def _end_job(self, printer: SimPrinter) -> None:
         printer.job = None
@@ -600,6 +617,8 @@ class RepetierSimulator:
         elif action == "stopJob" and printer.job is not None:
             printer.stopped_jobs += 1
             self._end_job(printer)
+            self.push_changes("jobKilled", slug)
+        self.push_changes("state", slug)
         return await self._json(request, action, {})
 
     def _send(self, printer: SimPrinter, command: str) -> None:
@@ -653,6 +672,101 @@ class RepetierSimulator:
         return web.Response(body=out.getvalue(), content_type="image/png")
 
     # -- /_sim control ---------------------------------------------------------
+
+    # -- the push websocket ----------------------------------------------------
+
+    def push_changes(self, event: str = "state", slug: str = "") -> None:
+        """Push `event` to every socket if `listPrinter` or `stateList` changed.
+
+        The simulator calls it after every change it makes; a test that changes a
+        `SimPrinter` directly calls it too (as the real server would notice).
+        """
+        digest = (
+            json.dumps(self._list_printer_body(), sort_keys=True),
+            json.dumps(self._state_body(), sort_keys=True),
+        )
+        if digest == self._pushed_digest:
+            return
+        self._pushed_digest = digest
+        self.push_event(event, slug)
+
+    def push_event(self, event: str, slug: str = "", data: Any = None) -> None:
+        """Send one event to every connected socket."""
+        if not self._sockets:
+            return
+        self.events_pushed.append(event)
+        message = json.dumps(
+            {
+                "callback_id": -1,
+                "eventList": True,
+                "data": [{"event": event, "printer": slug, "data": data or {}}],
+            }
+        )
+        self.push_raw(message)
+
+    def push_raw(self, text: str) -> None:
+        """Send `text` as it is to every connected socket (hostile frames)."""
+        for ws in list(self._sockets):
+            task = asyncio.get_running_loop().create_task(self._send_text(ws, text))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    @staticmethod
+    async def _send_text(ws: web.WebSocketResponse, text: str) -> None:
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            await ws.send_str(text)
+
+    async def drop_sockets(self) -> None:
+        """Close every push connection (the server restarting, a network blip)."""
+        for ws in list(self._sockets):
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await ws.close()
+        self._sockets.clear()
+
+    async def _handle_socket(self, request: web.Request) -> web.StreamResponse:
+        if not self.websocket:
+            raise web.HTTPNotFound
+        if request.query.get("apikey") != self.api_key:
+            raise web.HTTPForbidden
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.socket_connects += 1
+        self._sockets.add(ws)
+        self._pushed_digest = None  # a new client: the next change is pushed
+        try:
+            async for message in ws:
+                if message.type is not WSMsgType.TEXT:
+                    continue
+                await self._socket_request(ws, message.data)
+        finally:
+            self._sockets.discard(ws)
+        return ws
+
+    async def _socket_request(self, ws: web.WebSocketResponse, text: str) -> None:
+        try:
+            request = json.loads(text)
+        except ValueError:
+            return
+        if not isinstance(request, dict):
+            return
+        action = request.get("action")
+        callback_id = request.get("callback_id")
+        self.socket_requests.append(str(action))
+        await self._hold()
+        if action == "listPrinter":
+            data: Any = self._list_printer_body()
+        elif action == "stateList":
+            data = self._state_body()
+        elif action == "ping":
+            data = {}
+        else:
+            data = {"error": f"Unknown action {action!r}"}
+        if action in self.socket_raw_answers:
+            answer = self.socket_raw_answers[action]
+        else:
+            answer = json.dumps({"callback_id": callback_id, "data": data})
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            await ws.send_str(answer)
 
     def state(self) -> dict[str, Any]:
         """Return the simulator's state (no API key)."""
@@ -731,6 +845,7 @@ class RepetierSimulator:
                 raise web.HTTPNotFound(text=f"unknown command {command}")
         except ValueError as err:
             raise web.HTTPBadRequest(text=str(err)) from err
+        self.push_changes("printerListChanged")
         return web.json_response(self.state())
 
     async def _restart_later(self, down_for: float) -> None:

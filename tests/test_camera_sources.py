@@ -56,6 +56,7 @@ def _logs(caplog: pytest.LogCaptureFixture, level: int) -> list[str]:
 @pytest.fixture
 async def server(socket_enabled: None) -> AsyncGenerator[RepetierSimulator]:
     sim = RepetierSimulator(api_key=REPETIER_KEY, printers=[(SLUG, "Prusa i3")])
+    sim.websocket = False  # polled: what runs while push is down (push: tests/repetier/test_push.py)
     await sim.start("127.0.0.1", 0)
     yield sim
     await sim.stop()

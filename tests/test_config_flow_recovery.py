@@ -53,6 +53,7 @@ async def server(socket_enabled: None) -> AsyncGenerator[RepetierSimulator]:
     sim = RepetierSimulator(
         api_key=REPETIER_KEY, printers=[("mk3", "MK3")], server_uuid=SERVER_UUID
     )
+    sim.websocket = False  # polled: what runs while push is down (push: tests/repetier/test_push.py)
     await sim.start("127.0.0.1", 0)
     yield sim
     await sim.stop()

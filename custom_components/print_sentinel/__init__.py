@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import inspect
+
 from homeassistant.const import (
     CONF_API_KEY,
     CONF_HOST,
     CONF_NAME,
     CONF_PASSWORD,
     CONF_USERNAME,
+    EVENT_HOMEASSISTANT_STOP,
     Platform,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import (
     ConfigEntryAuthFailed,
     ConfigEntryError,
@@ -75,6 +78,7 @@ from .printers.base import (
     PrinterConnectionError,
     PrinterError,
     PrinterState,
+    PushingBackend,
 )
 from .printers.prusalink import PrusaLinkBackend
 from .prusa_connect import PrusaConnectClient, PrusaConnectUploader, auth_issue_id
@@ -160,6 +164,8 @@ async def async_setup_entry(
         backend=backend, identity=identity, coordinator=coordinator
     )
     entry.runtime_data = runtime
+    if isinstance(backend, PushingBackend):
+        _subscribe(hass, entry, backend, coordinator)
     runtime.monitor = _create_monitor(hass, entry, coordinator)
     runtime.connect_uploader = _create_uploader(hass, entry, coordinator)
     async_create_recorder(hass, entry)  # records: before the platforms (chart image)
@@ -256,6 +262,28 @@ def _create_uploader(
         ),
         camera_name=entry.title,
     )
+
+
+def _subscribe(
+    hass: HomeAssistant,
+    entry: PrintSentinelConfigEntry,
+    backend: PushingBackend,
+    coordinator: PrinterCoordinator,
+) -> None:
+    """Refresh on every change the backend pushes; stop on unload and at HA's stop."""
+
+    @callback
+    def _pushed() -> None:
+        hass.async_create_task(coordinator.async_refresh(), eager_start=True)
+
+    stop = backend.async_subscribe(_pushed)
+
+    async def _stop(_event: Event | None = None) -> None:
+        if inspect.isawaitable(result := stop()):
+            await result
+
+    entry.async_on_unload(_stop)
+    entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _stop))
 
 
 async def async_unload_entry(

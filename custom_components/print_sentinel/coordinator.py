@@ -121,12 +121,12 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
             else self.idle_interval
         )
         # a backend that knows its printer better says how soon to poll again
-        if (hint := getattr(self.backend, "poll_interval", None)) is not None:
-            self.update_interval = timedelta(
-                seconds=hint(
-                    snapshot,
-                    self.printing_interval.total_seconds(),
-                    self.idle_interval.total_seconds(),
-                )
+        if (hint := getattr(self.backend, "poll_interval", None)) is not None and (
+            seconds := hint(
+                snapshot,
+                self.printing_interval.total_seconds(),
+                self.idle_interval.total_seconds(),
             )
+        ) is not None:
+            self.update_interval = timedelta(seconds=seconds)
         return snapshot

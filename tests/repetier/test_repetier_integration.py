@@ -80,6 +80,7 @@ async def server() -> AsyncGenerator[RepetierSimulator]:
         printers=[(SLUG, "Prusa i3"), ("ender_3", "Ender 3")],
         server_uuid=SERVER_UUID,
     )
+    sim.websocket = False  # polled: what runs while push is down (push: tests/repetier/test_push.py)
     await sim.start(HOST, 0)
     yield sim
     await sim.stop()

@@ -38,9 +38,11 @@ from enum import StrEnum
 import json
 import math
 import re
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import aiohttp
 
 
@@ -240,6 +242,17 @@ class PrinterBackend(Protocol):
 
     def diagnostics(self) -> dict[str, object]:
         """Return non-secret facts about the connection for diagnostics."""
+
+
+@runtime_checkable
+class PushingBackend(Protocol):
+    """A backend that learns of changes by itself (no need to wait for a poll)."""
+
+    def async_subscribe(self, on_change: Callable[[], None]) -> Callable[[], Any]:
+        """Call `on_change` on every change; return what stops it (a callback).
+
+        The callback may return an awaitable, which Home Assistant then awaits.
+        """
 
 
 # -- Bounding what a printer sends ---------------------------------------------

@@ -17,8 +17,9 @@ State mapping (Repetier has no state string of its own):
   nothing is known about the printer (IDLE would claim it is ready); no `job` key
   at all: UNKNOWN too (a missing `online` or `active` key counts as connected);
 - a job that is `paused`: PAUSED; any other job: PRINTING;
-- job `"none"`: IDLE (Repetier does not report a finished or cancelled job: the job
-  simply disappears, so FINISHED and STOPPED are never reported).
+- job `"none"`: IDLE (a poll does not see a finished or cancelled job: the job
+  simply disappears); while the websocket pushes, the first snapshot without the job
+  is FINISHED or STOPPED when the server sent `jobFinished` or `jobKilled`.
 
 Commands: pause is `send` with `@pause <message>` (Repetier has no pause action;
 `stopJob` would end the print), resume is `continueJob`, cancel is `stopJob`.
@@ -39,6 +40,7 @@ pick one (`webcam`, 0-based; None for none) and the backend serves that webcam's
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 import json
 import logging
@@ -68,6 +70,7 @@ from .base import (
     parse_json,
     read_bounded,
 )
+from .repetier_socket import RepetierSocket
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -86,6 +89,8 @@ _MAX_PRINTERS: Final = 100
 """Most printers of one server offered in the config flow."""
 CAPABILITIES: Final = frozenset({Capability.LAYER, Capability.FAN_SPEED})
 """What every Repetier printer reports beyond the basics (a chamber is per printer)."""
+PUSH_FALLBACK_SECONDS: Final = 300.0
+"""While the websocket pushes, a poll (from its cache, no request) this often."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -402,6 +407,9 @@ class RepetierBackend:
         `webcam` is the 0-based index of the webcam the camera shows (None: none).
         """
         self._client = _RepetierClient(session, host, port, api_key, request_timeout)
+        self._session = session
+        self._api_key = api_key
+        self._socket: RepetierSocket | None = None
         self._host = host
         self._port = port
         self._slug = slug
@@ -454,9 +462,58 @@ class RepetierBackend:
             configuration_url=f"{self._client.base_url}/",
         )
 
+    def async_subscribe(
+        self, on_change: Callable[[], None]
+    ) -> Callable[[], Coroutine[Any, Any, None]]:
+        """Open the server's websocket: `on_change` whenever it pushed a change.
+
+        Returns what closes it again. While it is healthy, `async_poll` reads the
+        pushed answers instead of asking over HTTP.
+        """
+        socket = RepetierSocket(
+            self._session,
+            self._client.base_url,
+            self._api_key,
+            self._slug,
+            on_change,
+            where=self._client.where,
+        )
+        self._socket = socket
+        socket.async_start()
+        return socket.async_stop
+
+    @property
+    def pushing(self) -> bool:
+        """Whether the websocket is healthy (no HTTP polling needed)."""
+        return self._socket is not None and self._socket.healthy
+
+    def poll_interval(
+        self, snapshot: PrinterSnapshot, printing: float, idle: float
+    ) -> float | None:
+        """A long fallback interval while the websocket pushes; else the default."""
+        return PUSH_FALLBACK_SECONDS if self.pushing else None
+
     async def async_poll(self) -> PrinterSnapshot:
-        """Read job (`listPrinter`) and, when connected, state (`stateList`)."""
-        entry = _find_printer(await self._client.list_printer(self._slug), self._slug)
+        """Read job (`listPrinter`) and, when connected, state (`stateList`).
+
+        While the websocket pushes, both come from its newest answers (no request).
+        """
+        socket = self._socket
+        if (
+            socket is not None
+            and socket.healthy
+            and socket.printers is not None
+            and socket.states is not None
+        ):
+            return await self._from_answers(socket.printers, socket.states)
+        entries = await self._client.list_printer(self._slug)
+        return await self._from_answers(entries, None)
+
+    async def _from_answers(
+        self, entries: list[dict[str, Any]], states: dict[str, Any] | None
+    ) -> PrinterSnapshot:
+        """The snapshot from `listPrinter` (and `stateList`, asked for if None)."""
+        entry = _find_printer(entries, self._slug)
         extra: dict[str, float | int | str | None] = {}
         if (reason := _offline_reason(entry)) is not None:
             return self._unknown(reason)
@@ -465,7 +522,7 @@ class RepetierBackend:
         if "job" not in entry:
             state, raw_state = PrinterState.UNKNOWN, "unknown"
         elif job is None:
-            state, raw_state = PrinterState.IDLE, "idle"
+            state, raw_state = self._idle_or_ended()
         elif _flag(entry.get("paused")):
             state, raw_state = PrinterState.PAUSED, "paused"
         else:
@@ -473,7 +530,8 @@ class RepetierBackend:
         self._last_state = raw_state
         self._job_id = None if job is None else job.id
 
-        states = await self._client.action(self._slug, "stateList")
+        if states is None:
+            states = await self._client.action(self._slug, "stateList")
         if not isinstance(states, dict):
             raise PrinterResponseError("Repetier-Server stateList is not an object")
         printer_state = states.get(self._slug)
@@ -483,6 +541,22 @@ class RepetierBackend:
                 state=state, raw_state=raw_state, job=job, extra=extra
             )
         return self._snapshot(state, raw_state, job, printer_state, extra)
+
+    def _idle_or_ended(self) -> tuple[PrinterState, str]:
+        """IDLE; or, right after a job vanished, how it ended if the socket heard it.
+
+        Polling only sees a job disappear (its last progress tells finished from
+        cancelled); a pushed `jobFinished` or `jobKilled` says so, and the snapshot
+        that first misses the job reports FINISHED or STOPPED once.
+        """
+        socket = self._socket
+        ended = socket.take_ending() if socket is not None else None
+        was_active = self._last_state in ("printing", "paused")
+        if was_active and ended == "finished":
+            return PrinterState.FINISHED, "finished"
+        if was_active and ended == "killed":
+            return PrinterState.STOPPED, "stopped"
+        return PrinterState.IDLE, "idle"
 
     def _unknown(self, raw_state: str) -> PrinterSnapshot:
         self._last_state = raw_state
@@ -672,4 +746,5 @@ class RepetierBackend:
             "capabilities": sorted(self.capabilities),
             "last_state": self._last_state,
             "job_id": self._job_id,
+            **(self._socket.diagnostics() if self._socket is not None else {}),
         }
