@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator
 
-from homeassistant.config_entries import SOURCE_USER
-from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME
+from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER
+from homeassistant.const import CONF_API_KEY, CONF_HOST, CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 import httpx
@@ -300,3 +300,48 @@ async def test_mk3s_api_key_command_errors(
     mk3s.faults.server_error = True
     with pytest.raises(PrinterResponseError, match="HTTP 500"):
         await backend.async_pause()
+
+
+async def test_config_flow_takes_the_mk3s_api_key(
+    hass: HomeAssistant, mk3s: PrusaLinkSimulator
+) -> None:
+    """The Raspberry Pi PrusaLink's own key: checked, kept, used instead of Digest."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "prusalink"}
+    )
+    fields = {
+        CONF_HOST: mk3s.url,
+        CONF_USERNAME: "maker",
+        CONF_PASSWORD: PASSWORD,
+        CONF_API_KEY: "key\nwith a line break",
+    }
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], fields)
+    assert result["errors"] == {CONF_API_KEY: "invalid_api_key"}
+    fields[CONF_API_KEY] = "not-the-key"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], fields)
+    assert result["errors"] == {"base": "invalid_auth"}
+    fields[CONF_API_KEY] = " key-4711 "
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], fields)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_API_KEY] == "key-4711"
+    await hass.async_block_till_done()
+    mk3s.requests.clear()
+    entry = result["result"]
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert mk3s.requests, "the printer was read after the reload"
+    assert all(r.status != 401 for r in mk3s.requests), "no Digest challenge"
+
+    # reconfigure without retyping the key keeps it
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_HOST: mk3s.url, CONF_USERNAME: "maker", CONF_PASSWORD: PASSWORD},
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_API_KEY] == "key-4711"

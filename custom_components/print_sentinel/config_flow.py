@@ -18,6 +18,7 @@ from homeassistant.config_entries import (
     OptionsFlowWithReload,
 )
 from homeassistant.const import (
+    CONF_API_KEY,
     CONF_HOST,
     CONF_MAC,
     CONF_NAME,
@@ -67,9 +68,15 @@ def _prusalink_schema(
                 CONF_USERNAME, default=defaults.get(CONF_USERNAME, DEFAULT_USERNAME)
             ): str,
             vol.Required(CONF_PASSWORD): PASSWORD_SELECTOR,
+            vol.Optional(CONF_API_KEY): PASSWORD_SELECTOR,
         }
     )
     return schema.extend({vol.Optional(CONF_NAME): str}) if with_name else schema
+
+
+def _api_key(data: Mapping[str, Any]) -> str | None:
+    """The optional `X-Api-Key` (the Raspberry Pi PrusaLink's own key), stripped."""
+    return str(data.get(CONF_API_KEY) or "").strip() or None
 
 
 MAX_NAME_LENGTH = 64
@@ -80,14 +87,19 @@ async def validate_prusalink(
 ) -> tuple[PrinterIdentity | None, dict[str, str]]:
     """Call the printer; return its identity, or form errors."""
     try:
+        normalize_host(data[CONF_HOST])
+    except ValueError:
+        return None, {CONF_HOST: "invalid_host"}
+    try:
         backend = PrusaLinkBackend(
             get_async_client(hass),
             data[CONF_HOST],
             data[CONF_USERNAME],
             data[CONF_PASSWORD],
+            api_key=_api_key(data),
         )
     except ValueError:
-        return None, {CONF_HOST: "invalid_host"}
+        return None, {CONF_API_KEY: "invalid_api_key"}
     try:
         return await backend.async_get_identity(), {}
     except PrinterAuthError:
@@ -146,6 +158,7 @@ class PrintSentinelConfigFlow(ConfigFlow, domain=DOMAIN):
                         CONF_HOST: normalize_host(user_input[CONF_HOST]),
                         CONF_USERNAME: user_input[CONF_USERNAME],
                         CONF_PASSWORD: user_input[CONF_PASSWORD],
+                        CONF_API_KEY: _api_key(user_input),
                     }
                 )
                 title = chosen or self._distinct_name(identity)
@@ -156,6 +169,9 @@ class PrintSentinelConfigFlow(ConfigFlow, domain=DOMAIN):
                         CONF_HOST: normalize_host(user_input[CONF_HOST]),
                         CONF_USERNAME: user_input[CONF_USERNAME],
                         CONF_PASSWORD: user_input[CONF_PASSWORD],
+                        **(
+                            {CONF_API_KEY: key} if (key := _api_key(user_input)) else {}
+                        ),
                         **({CONF_NAME: title} if title != identity.name else {}),
                         **(
                             {CONF_MAC: self._discovered[CONF_MAC]}
@@ -300,7 +316,12 @@ class PrintSentinelConfigFlow(ConfigFlow, domain=DOMAIN):
             return self.async_abort(reason="unsupported_printer_type")
         errors: dict[str, str] = {}
         if user_input is not None:
-            identity, errors = await validate_prusalink(self.hass, user_input)
+            # an empty API key field keeps the key the entry has (it is a secret,
+            # never shown again); a new one replaces it
+            key = _api_key(user_input) or _api_key(entry.data)
+            identity, errors = await validate_prusalink(
+                self.hass, {**user_input, CONF_API_KEY: key}
+            )
             if identity is not None:
                 await self.async_set_unique_id(identity.unique_id)
                 self._abort_if_unique_id_mismatch(reason="wrong_printer")
@@ -310,6 +331,7 @@ class PrintSentinelConfigFlow(ConfigFlow, domain=DOMAIN):
                         CONF_HOST: normalize_host(user_input[CONF_HOST]),
                         CONF_USERNAME: user_input[CONF_USERNAME],
                         CONF_PASSWORD: user_input[CONF_PASSWORD],
+                        CONF_API_KEY: key,
                     },
                 )
         return self.async_show_form(
