@@ -143,7 +143,7 @@ async def test_add_printer_wrong_password_then_right(
         "form",
         "prusalink",
     )
-    assert field_names(step) == ["host", "username", "password", "name"]
+    assert field_names(step) == ["host", "username", "password", "api_key", "name"]
     assert not step["errors"]
 
     form = {
