@@ -35,8 +35,23 @@ SERVER_UUID = "4f0b2c1e-0000-4000-8000-00000000abcd"
 HOST = "127.0.0.1"
 
 
+async def _unload_then_stop(hass: HomeAssistant, sim: RepetierSimulator) -> None:
+    """Unload the printers a test added before their server goes away.
+
+    A loaded printer keeps a websocket to the server and reconnects when it drops;
+    a reconnect accepted while the server closes trips asyncio at teardown.
+    """
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        if entry.state is ConfigEntryState.LOADED:
+            await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    await sim.stop()
+
+
 @pytest.fixture
-async def server(socket_enabled: None) -> AsyncGenerator[RepetierSimulator]:
+async def server(
+    hass: HomeAssistant, socket_enabled: None
+) -> AsyncGenerator[RepetierSimulator]:
     """A Repetier-Server with two printers on a free loopback port."""
     sim = RepetierSimulator(
         api_key=API_KEY,
@@ -45,11 +60,13 @@ async def server(socket_enabled: None) -> AsyncGenerator[RepetierSimulator]:
     )
     await sim.start(HOST, 0)
     yield sim
-    await sim.stop()
+    await _unload_then_stop(hass, sim)
 
 
 @pytest.fixture
-async def other_server(socket_enabled: None) -> AsyncGenerator[RepetierSimulator]:
+async def other_server(
+    hass: HomeAssistant, socket_enabled: None
+) -> AsyncGenerator[RepetierSimulator]:
     """A second Repetier-Server (another uuid) with a printer of the same slug."""
     sim = RepetierSimulator(
         api_key=API_KEY,
@@ -58,7 +75,7 @@ async def other_server(socket_enabled: None) -> AsyncGenerator[RepetierSimulator
     )
     await sim.start(HOST, 0)
     yield sim
-    await sim.stop()
+    await _unload_then_stop(hass, sim)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import logging
 import time
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_API_KEY, CONF_HOST, CONF_PORT
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant
 import pytest
@@ -57,12 +58,17 @@ def quick_reconnect(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-async def server() -> AsyncGenerator[RepetierSimulator]:
+async def server(hass: HomeAssistant) -> AsyncGenerator[RepetierSimulator]:
     sim = RepetierSimulator(
         api_key=API_KEY, printers=[(SLUG, "Prusa i3")], server_uuid=SERVER_UUID
     )
     await sim.start("127.0.0.1", 0)
     yield sim
+    # unload first: a socket reconnecting while the server closes trips asyncio
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        if entry.state is ConfigEntryState.LOADED:
+            await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
     await sim.stop()
 
 
