@@ -48,7 +48,7 @@ async def _prusalink_form(hass: HomeAssistant) -> str:
         DOMAIN, context={"source": SOURCE_USER}
     )
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["prusalink", "repetier"]
+    assert result["menu_options"] == ["prusalink", "repetier", "ha_device"]
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "prusalink"}
     )

@@ -6,6 +6,7 @@ import inspect
 
 from homeassistant.const import (
     CONF_API_KEY,
+    CONF_DEVICE_ID,
     CONF_HOST,
     CONF_NAME,
     CONF_PASSWORD,
@@ -41,12 +42,14 @@ from .const import (
     CONF_CONNECT_URL,
     CONF_DETECTION_CAMERA,
     CONF_DETECTOR,
+    CONF_ENTITIES,
     CONF_FAILURE_ACTION,
     CONF_FRAME_COUNT,
     CONF_POLICY,
     CONF_PRINTER_TYPE,
     CONF_RESUME_GRACE,
     CONF_SENSITIVITY,
+    CONF_STATES,
     CONF_WARNING_ACTION,
     DEFAULT_CHECK_INTERVAL,
     DEFAULT_CONNECT_INTERVAL,
@@ -60,6 +63,7 @@ from .const import (
     DETECTOR_AI_TASK,
     DOMAIN,
     LOGGER,
+    PRINTER_TYPE_HA_DEVICE,
     PRINTER_TYPE_PRUSALINK,
     PRINTER_TYPE_REPETIER,
 )
@@ -127,6 +131,16 @@ def create_backend(
         from .repetier_flow import create_repetier_backend
 
         return create_repetier_backend(hass, entry.data)
+    if printer_type == PRINTER_TYPE_HA_DEVICE:
+        from .printers.ha_device import HaDeviceBackend
+
+        return HaDeviceBackend(
+            hass,
+            entry.data[CONF_DEVICE_ID],
+            entry.data.get(CONF_ENTITIES, {}),
+            entry.data.get(CONF_STATES, {}),
+            name=entry.data.get(CONF_NAME),
+        )
     raise ConfigEntryError(
         translation_domain=DOMAIN,
         translation_key="unsupported_printer_type",
@@ -172,8 +186,12 @@ async def async_setup_entry(
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
 
-    device = dr.async_get(hass).async_get_device_by_identifier(
-        (DOMAIN, identity.unique_id), entry.entry_id
+    device = (
+        dr.async_get(hass).async_get(identity.device_id)
+        if identity.device_id
+        else dr.async_get(hass).async_get_device_by_identifier(
+            (DOMAIN, identity.unique_id), entry.entry_id
+        )
     )
     runtime.extra["device_id"] = device.id if device else None
     own_camera = er.async_get(hass).async_get_entity_id(

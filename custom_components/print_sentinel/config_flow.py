@@ -37,10 +37,12 @@ from .const import (
     DEFAULT_USERNAME,
     DOMAIN,
     LOGGER,
+    PRINTER_TYPE_HA_DEVICE,
     PRINTER_TYPE_PRUSALINK,
     PRINTER_TYPE_REPETIER,
 )
 from .coordinator import PrintSentinelConfigEntry
+from .ha_device_flow import HaDeviceFlowMixin
 from .options_flow import PrintSentinelOptionsFlow
 from .printers.base import (
     PrinterAuthError,
@@ -54,7 +56,7 @@ from .printers.prusalink import PrusaLinkBackend, normalize_host
 PASSWORD_SELECTOR = selector.TextSelector(
     selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
 )
-PRINTER_TYPES = [PRINTER_TYPE_PRUSALINK, PRINTER_TYPE_REPETIER]
+PRINTER_TYPES = [PRINTER_TYPE_PRUSALINK, PRINTER_TYPE_REPETIER, PRINTER_TYPE_HA_DEVICE]
 """The `user` menu, in order: each value is also the first step of that type."""
 
 
@@ -113,7 +115,7 @@ async def validate_prusalink(
         return None, {"base": "unknown"}
 
 
-class PrintSentinelConfigFlow(ConfigFlow, domain=DOMAIN):
+class PrintSentinelConfigFlow(HaDeviceFlowMixin, ConfigFlow, domain=DOMAIN):
     """Add a printer."""
 
     VERSION = 1
@@ -122,6 +124,7 @@ class PrintSentinelConfigFlow(ConfigFlow, domain=DOMAIN):
     def __init__(self) -> None:
         """Initialise the flow."""
         self._discovered: dict[str, Any] = {}
+        self._ha_device = {}
 
     @staticmethod
     @callback
@@ -312,6 +315,8 @@ class PrintSentinelConfigFlow(ConfigFlow, domain=DOMAIN):
             from .repetier_flow import async_step_repetier_reconfigure
 
             return await async_step_repetier_reconfigure(self, user_input)
+        if printer_type == PRINTER_TYPE_HA_DEVICE:
+            return await self.async_step_ha_entities()
         if printer_type != PRINTER_TYPE_PRUSALINK:
             return self.async_abort(reason="unsupported_printer_type")
         errors: dict[str, str] = {}

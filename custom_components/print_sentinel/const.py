@@ -13,6 +13,12 @@ LOGGER = logging.getLogger(__package__)
 CONF_PRINTER_TYPE: Final = "printer_type"
 PRINTER_TYPE_PRUSALINK: Final = "prusalink"
 PRINTER_TYPE_REPETIER: Final = "repetier"
+PRINTER_TYPE_HA_DEVICE: Final = "ha_device"
+"""A printer another Home Assistant integration already has (its entities)."""
+CONF_ENTITIES: Final = "entities"
+"""ha_device: role (state, camera, pause, ...) -> entity id."""
+CONF_STATES: Final = "states"
+"""ha_device: printing/paused/finished/stopped/error/idle -> the state values."""
 CONF_PRINTER_SLUG: Final = "printer_slug"
 CONF_WEBCAM: Final = "webcam"
 """Repetier: 0-based index of the printer's webcam the camera shows; None for none.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from homeassistant.helpers.entity import Entity, EntityDescription
 
 from .detection.monitor import DetectionMonitor
-from .entity import device_info
+from .entity import attach_to_device
 
 AVAILABLE_WHILE_PRINTER_OFFLINE = frozenset(
     {"failure_detection", "last_check", "ai_usage", "last_frame", "flagged_frame"}
@@ -34,7 +34,7 @@ class DetectionEntity(Entity):
         self.entity_description = description
         identity = monitor.coordinator.identity
         self._attr_unique_id = f"{identity.unique_id}_{description.key}"
-        self._attr_device_info = device_info(identity)
+        attach_to_device(self, monitor.hass, identity)
 
     @property
     def available(self) -> bool:

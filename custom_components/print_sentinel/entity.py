@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from homeassistant.const import CONF_MAC, Platform
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.device_registry import CONNECTION_NETWORK_MAC, DeviceInfo
-from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
@@ -28,6 +28,27 @@ def device_info(identity: PrinterIdentity, mac: str | None = None) -> DeviceInfo
     if mac:
         info["connections"] = {(CONNECTION_NETWORK_MAC, mac)}
     return info
+
+
+def attach_to_device(
+    entity: Entity,
+    hass: HomeAssistant,
+    identity: PrinterIdentity,
+    mac: str | None = None,
+) -> None:
+    """Put an entity on its printer's device page.
+
+    A printer another integration already has (`identity.device_id`) keeps its one
+    device: the entity joins it (`device_entry`, HA's way of linking a device of
+    another integration). Should that device be gone, and for every other printer,
+    the entity gets Print Sentinel's own device.
+    """
+    if identity.device_id is not None and (
+        device := dr.async_get(hass).async_get(identity.device_id)
+    ):
+        entity.device_entry = device
+        return
+    entity._attr_device_info = device_info(identity, mac)
 
 
 @callback
@@ -59,6 +80,9 @@ class PrintSentinelEntity(CoordinatorEntity[PrinterCoordinator]):
         super().__init__(coordinator)
         self.entity_description = description
         self._attr_unique_id = f"{coordinator.identity.unique_id}_{description.key}"
-        self._attr_device_info = device_info(
-            coordinator.identity, coordinator.config_entry.data.get(CONF_MAC)
+        attach_to_device(
+            self,
+            coordinator.hass,
+            coordinator.identity,
+            coordinator.config_entry.data.get(CONF_MAC),
         )

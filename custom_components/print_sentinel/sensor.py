@@ -30,7 +30,7 @@ from homeassistant.util import dt as dt_util
 from .coordinator import PrinterCoordinator, PrintSentinelConfigEntry
 from .detection.monitor import DetectionMonitor, MonitorState
 from .detection_entity import DetectionEntity
-from .entity import PrintSentinelEntity, async_remove_stale_entities, device_info
+from .entity import PrintSentinelEntity, async_remove_stale_entities, attach_to_device
 from .printers.base import (
     MAX_TEXT,
     Capability,
@@ -284,7 +284,11 @@ async def async_setup_entry(
     runtime = entry.runtime_data
     coordinator = runtime.coordinator
     capabilities = coordinator.backend.capabilities
-    existing = [d for d in SENSORS if d.exists_fn(capabilities)]
+    # a backend may name sensors its printers never report (no forever-unknown ones)
+    unreported: frozenset[str] = getattr(coordinator.backend, "unreported", frozenset())
+    existing = [
+        d for d in SENSORS if d.exists_fn(capabilities) and d.key not in unreported
+    ]
     async_remove_stale_entities(
         hass,
         Platform.SENSOR,
@@ -393,7 +397,7 @@ class ConnectUploadSensor(SensorEntity):
         identity = coordinator.identity
         self._uploader = uploader
         self._attr_unique_id = f"{identity.unique_id}_{CONNECT_LAST_UPLOAD.key}"
-        self._attr_device_info = device_info(identity)
+        attach_to_device(self, coordinator.hass, identity)
 
     async def async_added_to_hass(self) -> None:
         """Follow the uploader."""

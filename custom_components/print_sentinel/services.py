@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import CONF_DEVICE_ID
 from homeassistant.core import (
     HomeAssistant,
     ServiceCall,
@@ -54,6 +55,16 @@ def _entry_for_device(hass: HomeAssistant, device_id: str) -> PrintSentinelConfi
             translation_placeholders={"device_id": device_id},
         )
     entry = hass.config_entries.async_get_entry(device.config_entry_id)
+    if entry is None or entry.domain != DOMAIN:
+        # a printer of another integration: Print Sentinel's entities joined its device
+        entry = next(
+            (
+                candidate
+                for candidate in hass.config_entries.async_entries(DOMAIN)
+                if candidate.data.get(CONF_DEVICE_ID) == device_id
+            ),
+            None,
+        )
     if entry is not None and entry.domain == DOMAIN:
         if entry.state is not ConfigEntryState.LOADED:
             raise ServiceValidationError(

@@ -30,7 +30,12 @@ from homeassistant.util import dt as dt_util
 
 from ..const import ACTION_NONE, ACTION_NOTIFY, DOMAIN
 from ..coordinator import PrinterCoordinator, PrintSentinelConfigEntry
-from ..printers.base import ACTIVE_STATES, PrinterSnapshot, PrinterState
+from ..printers.base import (
+    ACTIVE_STATES,
+    PRINTER_FAILURE,
+    PrinterSnapshot,
+    PrinterState,
+)
 from ..records import async_record_check
 from .actions import RESULT_NOTIFIED, RESULT_PAUSED, Actions, DetectionEvent
 from .baseline import BaselineStore
@@ -46,6 +51,7 @@ from .verdict import (
     DetectorError,
     DetectorFrameRejected,
     DetectorPaced,
+    FailureKind,
     Frame,
     Verdict,
 )
@@ -187,11 +193,39 @@ class DetectionMonitor:
             self._resumed()
         elif previous in ACTIVE_STATES and not snapshot.has_job:
             self._print_ended(snapshot.state)
+        if (reason := snapshot.extra.get(PRINTER_FAILURE)) and (
+            snapshot.has_job or previous in ACTIVE_STATES
+        ):
+            self._printer_decided(str(reason))
         if snapshot.state is PrinterState.PRINTING and self._can_check:
             if self.scheduler.idle:
                 self.scheduler.schedule(self.settings.check_interval)
         else:
             self.scheduler.cancel()
+
+    @callback
+    def _printer_decided(self, reason: str) -> None:
+        """The printer's own detection says this print failed: a decided failure.
+
+        The printer stopped or paused by itself, so nothing is pressed; the
+        `failure` event and the Failure detected sensor say what happened, once
+        per print, and Print Sentinel does not pause it again.
+        """
+        if self._run.acted:
+            return
+        self._run = replace(self._run, acted=True)
+        self.state.decision = Decision.FAILURE
+        verdict = Verdict(
+            failure_score=100.0,
+            print_quality=None,
+            warning=True,
+            pause=True,
+            kind=FailureKind.OTHER,
+            reason=f"The printer detected a failure: {reason}",
+            detector="printer",
+            latency_ms=0.0,
+        )
+        self._emit("failure", verdict, ACTION_NONE)
 
     @property
     def _can_check(self) -> bool:

@@ -89,6 +89,10 @@ class Capability(StrEnum):
 
 
 ACTIVE_STATES = frozenset({PrinterState.PRINTING, PrinterState.PAUSED})
+PRINTER_FAILURE: Final = "printer_failure"
+"""`PrinterSnapshot.extra` key: the printer's own failure detection (Bambu Lab's HMS
+and AI errors) says the running print failed; its text. The monitor takes that as a
+failure already decided (a `failure` event, no second pause)."""
 PROBLEM_STATES = frozenset({PrinterState.ERROR, PrinterState.ATTENTION})
 
 
@@ -166,6 +170,9 @@ class PrinterIdentity:
     firmware: str | None = None
     manufacturer: str | None = None
     configuration_url: str | None = None
+    device_id: str | None = None
+    """The device registry id of a printer another Home Assistant integration
+    already has: Print Sentinel's entities join that device instead of making one."""
 
 
 class PrinterError(Exception):

@@ -10,7 +10,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from ..coordinator import PrintSentinelConfigEntry
-from ..entity import device_info
+from ..entity import attach_to_device
 from .chart import parse_time
 from .recorder import PrintRecorder
 
@@ -46,7 +46,7 @@ class RecordChartImage(ImageEntity):
         self.entity_description = CHART
         identity = recorder.coordinator.identity
         self._attr_unique_id = f"{identity.unique_id}_{CHART.key}"
-        self._attr_device_info = device_info(identity)
+        attach_to_device(self, hass, identity)
         self._update()
 
     def _update(self, when: datetime | None = None) -> None:
