@@ -23,7 +23,6 @@ from homeassistant.data_entry_flow import FlowResultType
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.print_sentinel import repetier_flow
 from custom_components.print_sentinel.const import (
     CONF_CONNECT_CAMERA,
     CONF_CONNECT_ENABLED,
@@ -264,7 +263,7 @@ async def test_repetier_stale_printer_form_starts_over_then_entry(
         flow_id, _repetier_input(server)
     )
     assert result["step_id"] == "repetier_printer"
-    repetier_flow._SERVERS.pop(_flow(hass, flow_id))
+    _flow(hass, flow_id)._repetier_server = None
     result = await hass.config_entries.flow.async_configure(
         flow_id, {CONF_PRINTER_SLUG: "mk3"}
     )
@@ -292,7 +291,7 @@ async def test_repetier_stale_webcam_form_starts_over(
         flow_id, {CONF_PRINTER_SLUG: "mk3"}
     )
     assert result["step_id"] == "repetier_webcam"
-    repetier_flow._PRINTERS.pop(_flow(hass, flow_id))
+    _flow(hass, flow_id)._repetier_printer = None
     result = await hass.config_entries.flow.async_configure(flow_id, {CONF_WEBCAM: "0"})
     assert result["step_id"] == "repetier"
 
@@ -308,7 +307,7 @@ async def test_repetier_stale_webcam_form_in_reconfigure_starts_over(
         flow_id, _repetier_input(server)
     )
     assert result["step_id"] == "repetier_webcam"
-    repetier_flow._SERVERS.pop(_flow(hass, flow_id))
+    _flow(hass, flow_id)._repetier_server = None
     result = await hass.config_entries.flow.async_configure(flow_id, {CONF_WEBCAM: "0"})
     assert result["step_id"] == "reconfigure"
     result = await hass.config_entries.flow.async_configure(

@@ -44,7 +44,7 @@ async def _unload_then_stop(hass: HomeAssistant, sim: RepetierSimulator) -> None
     for entry in hass.config_entries.async_entries(DOMAIN):
         if entry.state is ConfigEntryState.LOADED:
             await hass.config_entries.async_unload(entry.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     await sim.stop()
 
 

@@ -26,7 +26,7 @@ import probatio as vol
 import pytest
 
 from custom_components.print_sentinel import options_flow, repetier_flow
-from custom_components.print_sentinel.config_flow import _prusalink_schema
+from custom_components.print_sentinel.prusalink_flow import _prusalink_schema
 
 PACKAGE = Path(__file__).parent.parent / "custom_components" / "print_sentinel"
 STRINGS_PATH = PACKAGE / "strings.json"
@@ -210,7 +210,12 @@ SOURCES = {
     path: ast.parse(path.read_text(encoding="utf-8"))
     for path in sorted(PACKAGE.rglob("*.py"))
 }
-CONFIG_FLOW_FILES = {"config_flow.py", "repetier_flow.py"}
+CONFIG_FLOW_FILES = {
+    "config_flow.py",
+    "prusalink_flow.py",
+    "repetier_flow.py",
+    "ha_device_flow.py",
+}
 OPTIONS_FLOW_FILES = {"options_flow.py", "setup.py"}
 
 

@@ -4,16 +4,7 @@ from __future__ import annotations
 
 import inspect
 
-from homeassistant.const import (
-    CONF_API_KEY,
-    CONF_DEVICE_ID,
-    CONF_HOST,
-    CONF_NAME,
-    CONF_PASSWORD,
-    CONF_USERNAME,
-    EVENT_HOMEASSISTANT_STOP,
-    Platform,
-)
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import (
     ConfigEntryAuthFailed,
@@ -27,7 +18,6 @@ from homeassistant.helpers import (
     issue_registry as ir,
 )
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.helpers.httpx_client import get_async_client
 from homeassistant.helpers.typing import ConfigType
 
 from .blueprint_install import async_setup_blueprint_install
@@ -42,14 +32,12 @@ from .const import (
     CONF_CONNECT_URL,
     CONF_DETECTION_CAMERA,
     CONF_DETECTOR,
-    CONF_ENTITIES,
     CONF_FAILURE_ACTION,
     CONF_FRAME_COUNT,
     CONF_POLICY,
     CONF_PRINTER_TYPE,
     CONF_RESUME_GRACE,
     CONF_SENSITIVITY,
-    CONF_STATES,
     CONF_WARNING_ACTION,
     DEFAULT_CHECK_INTERVAL,
     DEFAULT_CONNECT_INTERVAL,
@@ -60,22 +48,16 @@ from .const import (
     DEFAULT_RESUME_GRACE,
     DEFAULT_SENSITIVITY,
     DEFAULT_WARNING_ACTION,
-    DETECTOR_AI_TASK,
     DOMAIN,
     LOGGER,
-    PRINTER_TYPE_HA_DEVICE,
-    PRINTER_TYPE_PRUSALINK,
-    PRINTER_TYPE_REPETIER,
 )
-from .coordinator import (
-    PrinterCoordinator,
-    PrintSentinelConfigEntry,
-    PrintSentinelRuntimeData,
-)
+from .coordinator import PrinterCoordinator
 from .detection.baseline import BaselineStore
 from .detection.monitor import DetectionMonitor, DetectionSettings
 from .detection.policy import make_policy
+from .detection.registry import get_detector_type
 from .detection.setup import DetectorNotConfigured, build_detector
+from .printer_types import PRINTER_TYPES
 from .printers.base import (
     PrinterAuthError,
     PrinterBackend,
@@ -84,9 +66,9 @@ from .printers.base import (
     PrinterState,
     PushingBackend,
 )
-from .printers.prusalink import PrusaLinkBackend
 from .prusa_connect import PrusaConnectClient, PrusaConnectUploader, auth_issue_id
 from .records import async_create_recorder, async_start_recorder
+from .runtime import PrintSentinelConfigEntry, PrintSentinelRuntimeData
 from .services import async_setup_services
 
 PLATFORMS: list[Platform] = [
@@ -112,40 +94,20 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 def create_backend(
     hass: HomeAssistant, entry: PrintSentinelConfigEntry
 ) -> PrinterBackend:
-    """Build the backend the entry's printer type needs.
+    """Build the backend the entry's printer type needs (`printer_types`).
 
-    One branch per `PRINTER_TYPE_*` (a new backend adds one, see `printers/base.py`);
-    an unknown type is an error, never another backend's guess.
+    An unknown type is an error, never another backend's guess.
     """
-    printer_type = entry.data.get(CONF_PRINTER_TYPE)
-    if printer_type == PRINTER_TYPE_PRUSALINK:
-        return PrusaLinkBackend(
-            get_async_client(hass),
-            entry.data[CONF_HOST],
-            entry.data[CONF_USERNAME],
-            entry.data[CONF_PASSWORD],
-            name=entry.data.get(CONF_NAME),
-            api_key=entry.data.get(CONF_API_KEY) or None,
+    printer_type = PRINTER_TYPES.get(entry.data.get(CONF_PRINTER_TYPE, ""))
+    if printer_type is None:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="unsupported_printer_type",
+            translation_placeholders={
+                "printer_type": str(entry.data.get(CONF_PRINTER_TYPE))
+            },
         )
-    if printer_type == PRINTER_TYPE_REPETIER:
-        from .repetier_flow import create_repetier_backend
-
-        return create_repetier_backend(hass, entry.data)
-    if printer_type == PRINTER_TYPE_HA_DEVICE:
-        from .printers.ha_device import HaDeviceBackend
-
-        return HaDeviceBackend(
-            hass,
-            entry.data[CONF_DEVICE_ID],
-            entry.data.get(CONF_ENTITIES, {}),
-            entry.data.get(CONF_STATES, {}),
-            name=entry.data.get(CONF_NAME),
-        )
-    raise ConfigEntryError(
-        translation_domain=DOMAIN,
-        translation_key="unsupported_printer_type",
-        translation_placeholders={"printer_type": str(printer_type)},
-    )
+    return printer_type.create_backend(hass, entry.data)
 
 
 async def async_setup_entry(
@@ -180,7 +142,7 @@ async def async_setup_entry(
     entry.runtime_data = runtime
     if isinstance(backend, PushingBackend):
         _subscribe(hass, entry, backend, coordinator)
-    runtime.monitor = _create_monitor(hass, entry, coordinator)
+    runtime.monitor = _create_monitor(hass, entry, runtime)
     runtime.connect_uploader = _create_uploader(hass, entry, coordinator)
     async_create_recorder(hass, entry)  # records: before the platforms (chart image)
 
@@ -193,16 +155,19 @@ async def async_setup_entry(
             (DOMAIN, identity.unique_id), entry.entry_id
         )
     )
-    runtime.extra["device_id"] = device.id if device else None
+    runtime.links.device_id = device.id if device else None
     own_camera = er.async_get(hass).async_get_entity_id(
         "camera", DOMAIN, f"{identity.unique_id}_camera"
     )
-    runtime.extra["camera_entity_id"] = own_camera
+    runtime.links.camera_entity_id = own_camera
     if (monitor := runtime.monitor) is not None:
         camera = entry.options.get(CONF_DETECTION_CAMERA) or own_camera or ""
         monitor.settings.camera_entity_id = camera
-        if entry.options.get(CONF_DETECTOR) == DETECTOR_AI_TASK and (
-            detector := build_detector(hass, entry, entry.options, camera)
+        detector_type = get_detector_type(entry.options.get(CONF_DETECTOR) or "")
+        if (
+            detector_type is not None
+            and detector_type.needs_camera
+            and (detector := build_detector(hass, entry, entry.options, camera))
         ):
             monitor.detector = detector
         await monitor.async_load()
@@ -216,7 +181,7 @@ async def async_setup_entry(
 def _create_monitor(
     hass: HomeAssistant,
     entry: PrintSentinelConfigEntry,
-    coordinator: PrinterCoordinator,
+    runtime: PrintSentinelRuntimeData,
 ) -> DetectionMonitor | None:
     """Build the failure-detection monitor the options ask for, if any."""
     options = entry.options
@@ -245,7 +210,9 @@ def _create_monitor(
     )
     # a reload (options saved) is the user's fix for a refused key: start clean
     ir.async_delete_issue(hass, DOMAIN, f"detector_auth_{entry.entry_id}")
-    return DetectionMonitor(hass, entry, coordinator, detector, policy, settings)
+    return DetectionMonitor(
+        hass, entry, runtime.coordinator, detector, policy, settings, runtime.links
+    )
 
 
 def _create_uploader(
@@ -292,7 +259,11 @@ def _subscribe(
 
     @callback
     def _pushed() -> None:
-        hass.async_create_task(coordinator.async_refresh(), eager_start=True)
+        # the entry's own task: cancelled when the entry unloads, so no request
+        # leaves for a printer that is being removed
+        entry.async_create_background_task(
+            hass, coordinator.async_refresh(), f"{DOMAIN} pushed change"
+        )
 
     stop = backend.async_subscribe(_pushed)
 

@@ -13,11 +13,11 @@ from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import PrintSentinelConfigEntry
 from .detection.policy import Decision
 from .detection_entity import DetectionEntity
 from .entity import PrintSentinelEntity
 from .printers.base import PROBLEM_STATES, PrinterSnapshot, PrinterState
+from .runtime import PrintSentinelConfigEntry
 
 PARALLEL_UPDATES = 0
 

@@ -12,11 +12,11 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN
-from .coordinator import PrintSentinelConfigEntry
 from .detection_entity import DetectionEntity
 from .entity import PrintSentinelEntity, async_remove_stale_entities
 from .helpers import printer_command
 from .printers.base import Capability, PrinterBackend, PrinterState
+from .runtime import PrintSentinelConfigEntry
 
 PARALLEL_UPDATES = 1
 

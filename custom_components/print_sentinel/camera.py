@@ -14,9 +14,10 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .const import CONF_SNAPSHOT_URL, LOGGER
-from .coordinator import PrinterCoordinator, PrintSentinelConfigEntry
+from .coordinator import PrinterCoordinator
 from .entity import PrintSentinelEntity
 from .printers.base import Capability, PrinterError
+from .runtime import PrintSentinelConfigEntry
 
 PARALLEL_UPDATES = 1
 SNAPSHOT_TIMEOUT = 10

@@ -1,10 +1,11 @@
 """Config flow for Print Sentinel: add a printer in the UI.
 
-The `user` menu offers one option per printer type (`PRINTER_TYPES`); each entry stores
-its type as `CONF_PRINTER_TYPE`, and reauth and reconfigure dispatch on it. PrusaLink's
-steps live here, Repetier-Server's in `repetier_flow`. A new printer type adds its
-menu option, its steps and a branch in `async_step_reauth_confirm` and
-`async_step_reconfigure` (see the recipe in `printers/base.py`).
+The `user` menu offers one option per printer type (`printer_types.PRINTER_TYPES`);
+each option is also the first step of that type, whose steps live in its own flow
+mixin (`prusalink_flow`, `repetier_flow`, `ha_device_flow`). Each entry stores its
+type as `CONF_PRINTER_TYPE`; reauth and reconfigure look the type up in the registry
+and hand over to the method it names. A new printer type touches this module not
+at all (see the recipe in `printer_types`).
 """
 
 from __future__ import annotations
@@ -17,105 +18,15 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     OptionsFlowWithReload,
 )
-from homeassistant.const import (
-    CONF_API_KEY,
-    CONF_HOST,
-    CONF_MAC,
-    CONF_NAME,
-    CONF_PASSWORD,
-    CONF_USERNAME,
-)
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import selector
-from homeassistant.helpers.device_registry import format_mac
-from homeassistant.helpers.httpx_client import get_async_client
-from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
-import probatio as vol
+from homeassistant.core import callback
 
-from .const import (
-    CONF_PRINTER_TYPE,
-    DEFAULT_USERNAME,
-    DOMAIN,
-    LOGGER,
-    PRINTER_TYPE_HA_DEVICE,
-    PRINTER_TYPE_PRUSALINK,
-    PRINTER_TYPE_REPETIER,
-)
-from .coordinator import PrintSentinelConfigEntry
-from .ha_device_flow import HaDeviceFlowMixin
+from .const import CONF_PRINTER_TYPE, DOMAIN
 from .options_flow import PrintSentinelOptionsFlow
-from .printers.base import (
-    PrinterAuthError,
-    PrinterConnectionError,
-    PrinterError,
-    PrinterIdentity,
-    PrinterResponseError,
-)
-from .printers.prusalink import PrusaLinkBackend, normalize_host
-
-PASSWORD_SELECTOR = selector.TextSelector(
-    selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
-)
-PRINTER_TYPES = [PRINTER_TYPE_PRUSALINK, PRINTER_TYPE_REPETIER, PRINTER_TYPE_HA_DEVICE]
-"""The `user` menu, in order: each value is also the first step of that type."""
+from .printer_types import PRINTER_TYPES, PrinterFlows
+from .runtime import PrintSentinelConfigEntry
 
 
-def _prusalink_schema(
-    defaults: Mapping[str, Any], *, with_name: bool = True
-) -> vol.Schema:
-    schema = vol.Schema(
-        {
-            vol.Required(CONF_HOST, default=defaults.get(CONF_HOST, "")): str,
-            vol.Required(
-                CONF_USERNAME, default=defaults.get(CONF_USERNAME, DEFAULT_USERNAME)
-            ): str,
-            vol.Required(CONF_PASSWORD): PASSWORD_SELECTOR,
-            vol.Optional(CONF_API_KEY): PASSWORD_SELECTOR,
-        }
-    )
-    return schema.extend({vol.Optional(CONF_NAME): str}) if with_name else schema
-
-
-def _api_key(data: Mapping[str, Any]) -> str | None:
-    """The optional `X-Api-Key` (the Raspberry Pi PrusaLink's own key), stripped."""
-    return str(data.get(CONF_API_KEY) or "").strip() or None
-
-
-MAX_NAME_LENGTH = 64
-
-
-async def validate_prusalink(
-    hass: HomeAssistant, data: Mapping[str, Any]
-) -> tuple[PrinterIdentity | None, dict[str, str]]:
-    """Call the printer; return its identity, or form errors."""
-    try:
-        normalize_host(data[CONF_HOST])
-    except ValueError:
-        return None, {CONF_HOST: "invalid_host"}
-    try:
-        backend = PrusaLinkBackend(
-            get_async_client(hass),
-            data[CONF_HOST],
-            data[CONF_USERNAME],
-            data[CONF_PASSWORD],
-            api_key=_api_key(data),
-        )
-    except ValueError:
-        return None, {CONF_API_KEY: "invalid_api_key"}
-    try:
-        return await backend.async_get_identity(), {}
-    except PrinterAuthError:
-        return None, {"base": "invalid_auth"}
-    except PrinterConnectionError:
-        return None, {"base": "cannot_connect"}
-    except PrinterResponseError:
-        return None, {"base": "not_prusalink"}
-    except PrinterError:
-        LOGGER.exception("Unexpected error talking to the printer")
-        return None, {"base": "unknown"}
-
-
-class PrintSentinelConfigFlow(HaDeviceFlowMixin, ConfigFlow, domain=DOMAIN):
+class PrintSentinelConfigFlow(PrinterFlows, ConfigFlow, domain=DOMAIN):
     """Add a printer."""
 
     VERSION = 1
@@ -124,7 +35,7 @@ class PrintSentinelConfigFlow(HaDeviceFlowMixin, ConfigFlow, domain=DOMAIN):
     def __init__(self) -> None:
         """Initialise the flow."""
         self._discovered: dict[str, Any] = {}
-        self._ha_device = {}
+        self._ha_device: dict[str, Any] = {}
 
     @staticmethod
     @callback
@@ -138,211 +49,36 @@ class PrintSentinelConfigFlow(HaDeviceFlowMixin, ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Let the user pick the kind of printer."""
-        return self.async_show_menu(step_id="user", menu_options=PRINTER_TYPES)
-
-    async def async_step_prusalink(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Ask for a PrusaLink printer's address and password."""
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            chosen = " ".join(str(user_input.get(CONF_NAME) or "").split())
-            if len(chosen) > MAX_NAME_LENGTH:
-                errors = {CONF_NAME: "name_too_long"}
-                identity = None
-            else:
-                identity, errors = await validate_prusalink(self.hass, user_input)
-            if identity is not None:
-                await self.async_set_unique_id(identity.unique_id)
-                # the credentials were just checked against this printer: a re-add
-                # at a new address with a new password keeps working with both
-                self._abort_if_unique_id_configured(
-                    updates={
-                        CONF_HOST: normalize_host(user_input[CONF_HOST]),
-                        CONF_USERNAME: user_input[CONF_USERNAME],
-                        CONF_PASSWORD: user_input[CONF_PASSWORD],
-                        CONF_API_KEY: _api_key(user_input),
-                    }
-                )
-                title = chosen or self._distinct_name(identity)
-                return self.async_create_entry(
-                    title=title,
-                    data={
-                        CONF_PRINTER_TYPE: PRINTER_TYPE_PRUSALINK,
-                        CONF_HOST: normalize_host(user_input[CONF_HOST]),
-                        CONF_USERNAME: user_input[CONF_USERNAME],
-                        CONF_PASSWORD: user_input[CONF_PASSWORD],
-                        **(
-                            {CONF_API_KEY: key} if (key := _api_key(user_input)) else {}
-                        ),
-                        **({CONF_NAME: title} if title != identity.name else {}),
-                        **(
-                            {CONF_MAC: self._discovered[CONF_MAC]}
-                            if CONF_MAC in self._discovered
-                            else {}
-                        ),
-                    },
-                )
-        return self.async_show_form(
-            step_id="prusalink",
-            data_schema=self.add_suggested_values_to_schema(
-                _prusalink_schema(self._discovered), user_input or {}
-            ),
-            errors=errors,
-        )
-
-    def _distinct_name(self, identity: PrinterIdentity) -> str:
-        """The printer's own name, or that name with the serial's ending.
-
-        The ending is added when another entry already has the name, so two MK4S
-        stay apart.
-        """
-        taken = {entry.title for entry in self._async_current_entries()}
-        if identity.name not in taken:
-            return identity.name
-        suffix = (identity.serial_number or identity.unique_id)[-4:]
-        candidate = f"{identity.name} {suffix}"
-        number = 2
-        while candidate in taken:
-            candidate = f"{identity.name} {suffix} ({number})"
-            number += 1
-        return candidate
-
-    async def async_step_repetier(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Repetier-Server printers (see repetier_flow)."""
-        from .repetier_flow import async_step_repetier
-
-        return await async_step_repetier(self, user_input)
-
-    async def async_step_repetier_printer(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Pick one of the Repetier-Server's printers."""
-        from .repetier_flow import async_step_repetier_printer
-
-        return await async_step_repetier_printer(self, user_input)
-
-    async def async_step_repetier_webcam(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Pick the Repetier printer's webcam (adding it, or reconfiguring)."""
-        from .repetier_flow import async_step_repetier_webcam
-
-        return await async_step_repetier_webcam(self, user_input)
-
-    async def async_step_dhcp(
-        self, discovery_info: DhcpServiceInfo
-    ) -> ConfigFlowResult:
-        """A device with a Prusa Research MAC address joined the network."""
-        mac = format_mac(discovery_info.macaddress)
-        host = normalize_host(discovery_info.ip)
-        for entry in self._async_current_entries(include_ignore=False):
-            if entry.data.get(CONF_MAC) == mac or entry.data.get(CONF_HOST) == host:
-                if entry.data.get(CONF_HOST) != host:
-                    self.hass.config_entries.async_update_entry(
-                        entry, data={**entry.data, CONF_HOST: host}
-                    )
-                    self.hass.config_entries.async_schedule_reload(entry.entry_id)
-                elif entry.data.get(CONF_MAC) != mac:
-                    # a printer added by hand, seen at its address: remember its
-                    # MAC, so a new address from DHCP later is followed too
-                    self.hass.config_entries.async_update_entry(
-                        entry, data={**entry.data, CONF_MAC: mac}
-                    )
-                return self.async_abort(reason="already_configured")
-        await self.async_set_unique_id(mac)
-        self._abort_if_unique_id_configured()
-        self._discovered = {CONF_HOST: discovery_info.ip, CONF_MAC: mac}
-        self.context["title_placeholders"] = {
-            "name": discovery_info.hostname or discovery_info.ip
-        }
-        # the printer's serial becomes the unique id once the user gives the password
-        return await self.async_step_prusalink()
+        return self.async_show_menu(step_id="user", menu_options=list(PRINTER_TYPES))
 
     async def async_step_reauth(
         self, entry_data: Mapping[str, Any]
     ) -> ConfigFlowResult:
-        """The printer refused the stored password."""
+        """The printer refused the stored credentials."""
         return await self.async_step_reauth_confirm()
 
     async def async_step_reauth_confirm(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Ask for the new password."""
-        entry = self._get_reauth_entry()
-        printer_type = entry.data.get(CONF_PRINTER_TYPE)
-        if printer_type == PRINTER_TYPE_REPETIER:
-            from .repetier_flow import async_step_repetier_reauth
-
-            return await async_step_repetier_reauth(self, user_input)
-        if printer_type != PRINTER_TYPE_PRUSALINK:
-            return self.async_abort(reason="unsupported_printer_type")
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            data = {**entry.data, **user_input}
-            identity, errors = await validate_prusalink(self.hass, data)
-            if identity is not None:
-                await self.async_set_unique_id(identity.unique_id)
-                self._abort_if_unique_id_mismatch(reason="wrong_printer")
-                return self.async_update_reload_and_abort(entry, data=data)
-        return self.async_show_form(
-            step_id="reauth_confirm",
-            data_schema=vol.Schema(
-                {
-                    vol.Required(
-                        CONF_USERNAME,
-                        default=entry.data.get(CONF_USERNAME, DEFAULT_USERNAME),
-                    ): str,
-                    vol.Required(CONF_PASSWORD): PASSWORD_SELECTOR,
-                }
-            ),
-            description_placeholders={
-                "name": entry.title,
-                "host": entry.data[CONF_HOST],
-            },
-            errors=errors,
+        """Ask for new credentials, as the entry's printer type does."""
+        printer_type = PRINTER_TYPES.get(
+            self._get_reauth_entry().data.get(CONF_PRINTER_TYPE, "")
         )
+        if printer_type is None or printer_type.reauth is None:
+            return self.async_abort(reason="unsupported_printer_type")
+        step = getattr(self, printer_type.reauth)
+        result: ConfigFlowResult = await step(user_input)
+        return result
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Change the printer's address (and credentials)."""
-        entry = self._get_reconfigure_entry()
-        printer_type = entry.data.get(CONF_PRINTER_TYPE)
-        if printer_type == PRINTER_TYPE_REPETIER:
-            from .repetier_flow import async_step_repetier_reconfigure
-
-            return await async_step_repetier_reconfigure(self, user_input)
-        if printer_type == PRINTER_TYPE_HA_DEVICE:
-            return await self.async_step_ha_entities()
-        if printer_type != PRINTER_TYPE_PRUSALINK:
-            return self.async_abort(reason="unsupported_printer_type")
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            # an empty API key field keeps the key the entry has (it is a secret,
-            # never shown again); a new one replaces it
-            key = _api_key(user_input) or _api_key(entry.data)
-            identity, errors = await validate_prusalink(
-                self.hass, {**user_input, CONF_API_KEY: key}
-            )
-            if identity is not None:
-                await self.async_set_unique_id(identity.unique_id)
-                self._abort_if_unique_id_mismatch(reason="wrong_printer")
-                return self.async_update_reload_and_abort(
-                    entry,
-                    data_updates={
-                        CONF_HOST: normalize_host(user_input[CONF_HOST]),
-                        CONF_USERNAME: user_input[CONF_USERNAME],
-                        CONF_PASSWORD: user_input[CONF_PASSWORD],
-                        CONF_API_KEY: key,
-                    },
-                )
-        return self.async_show_form(
-            step_id="reconfigure",
-            data_schema=self.add_suggested_values_to_schema(
-                _prusalink_schema(entry.data, with_name=False), user_input or {}
-            ),
-            errors=errors,
+        """Change the printer's address, credentials or entities."""
+        printer_type = PRINTER_TYPES.get(
+            self._get_reconfigure_entry().data.get(CONF_PRINTER_TYPE, "")
         )
+        if printer_type is None or printer_type.reconfigure is None:
+            return self.async_abort(reason="unsupported_printer_type")
+        step = getattr(self, printer_type.reconfigure)
+        result: ConfigFlowResult = await step(user_input)
+        return result

@@ -42,13 +42,9 @@ DETECTOR_OPENAI: Final = "openai"
 DETECTOR_AI_TASK: Final = "ai_task"
 DETECTOR_GADGET: Final = "gadget"
 DETECTOR_PRINTWATCH: Final = "printwatch"
-DETECTORS: Final = (
-    DETECTOR_NONE,
-    DETECTOR_OPENAI,
-    DETECTOR_AI_TASK,
-    DETECTOR_GADGET,
-    DETECTOR_PRINTWATCH,
-)
+DETECTORS: tuple[str, ...]
+"""`none`, then every registered detector (detection/registry.py): read on use, see
+`__getattr__` below."""
 CONF_DETECTION_CAMERA: Final = "detection_camera"
 CONF_CHECK_INTERVAL: Final = "check_interval"
 CONF_FRAME_COUNT: Final = "frame_count"
@@ -114,9 +110,6 @@ SECRET_KEYS: Final = frozenset(
     {
         "password",
         "api_key",
-        CONF_OPENAI_API_KEY,
-        CONF_GADGET_API_KEY,
-        CONF_PRINTWATCH_API_KEY,
         CONF_CONNECT_TOKEN,
         CONF_CONNECT_FINGERPRINT,
         "serial",
@@ -126,6 +119,8 @@ SECRET_KEYS: Final = frozenset(
         "fingerprint",
     }
 )
+"""Secrets beside the printer types' (`printer_types.SECRET_KEYS`) and the
+detectors' (`detection.registry.secret_option_keys`)."""
 
 # Events fired on the HA bus (besides the event entities)
 EVENT_DETECTION: Final = f"{DOMAIN}_detection"

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
@@ -29,10 +27,6 @@ from .printers.base import (
     PrinterState,
 )
 
-if TYPE_CHECKING:
-    from .detection.monitor import DetectionMonitor
-    from .prusa_connect import PrusaConnectUploader
-
 FAST_STATES = frozenset(
     {
         PrinterState.PRINTING,
@@ -44,21 +38,6 @@ FAST_STATES = frozenset(
 """States in which a user waits for changes: poll at the printing interval."""
 
 
-@dataclass(kw_only=True)
-class PrintSentinelRuntimeData:
-    """Everything one config entry (one printer) holds at runtime."""
-
-    backend: PrinterBackend
-    identity: PrinterIdentity
-    coordinator: PrinterCoordinator
-    monitor: DetectionMonitor | None = None
-    connect_uploader: PrusaConnectUploader | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-type PrintSentinelConfigEntry = ConfigEntry[PrintSentinelRuntimeData]
-
-
 class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
     """Polls a printer: fast while a job runs, slow when idle.
 
@@ -66,12 +45,12 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
     entities turn unavailable while `last_update_success` is False.
     """
 
-    config_entry: PrintSentinelConfigEntry
+    config_entry: ConfigEntry
 
     def __init__(
         self,
         hass: HomeAssistant,
-        entry: PrintSentinelConfigEntry,
+        entry: ConfigEntry,
         backend: PrinterBackend,
         identity: PrinterIdentity,
     ) -> None:
@@ -103,30 +82,46 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
                 translation_domain=DOMAIN, translation_key="invalid_auth"
             ) from err
         except PrinterConnectionError as err:
+            self._schedule_next(self.data)
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="printer_unreachable",
                 translation_placeholders={"error": str(err)},
             ) from err
         except PrinterError as err:
+            self._schedule_next(self.data)
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="unexpected_response",
                 translation_placeholders={"error": str(err)},
             ) from err
         self.previous = self.data
+        self._schedule_next(snapshot)
+        return snapshot
+
+    def _schedule_next(self, snapshot: PrinterSnapshot | None) -> None:
+        """Poll fast while a job runs, slow when idle, as the backend advises.
+
+        Also after a failed poll: a backend that stopped being pushed to (its
+        socket dropped) is polled at the normal pace again, not at the long
+        interval it had while the pushes came.
+        """
         self.update_interval = (
             self.printing_interval
-            if snapshot.state in FAST_STATES
+            if snapshot is not None and snapshot.state in FAST_STATES
             else self.idle_interval
         )
         # a backend that knows its printer better says how soon to poll again
-        if (hint := getattr(self.backend, "poll_interval", None)) is not None and (
-            seconds := hint(
-                snapshot,
-                self.printing_interval.total_seconds(),
-                self.idle_interval.total_seconds(),
+        if (
+            snapshot is not None
+            and (hint := getattr(self.backend, "poll_interval", None)) is not None
+            and (
+                seconds := hint(
+                    snapshot,
+                    self.printing_interval.total_seconds(),
+                    self.idle_interval.total_seconds(),
+                )
             )
-        ) is not None:
+            is not None
+        ):
             self.update_interval = timedelta(seconds=seconds)
-        return snapshot

@@ -17,10 +17,11 @@ from .const import (
     DEFAULT_PRINTWATCH_URL,
     SECRET_KEYS,
 )
-from .coordinator import PrintSentinelConfigEntry
+from .detection.registry import secret_option_keys
+from .printer_types import SECRET_KEYS as PRINTER_SECRET_KEYS
+from .runtime import PrintSentinelConfigEntry
 
-TO_REDACT = {
-    *SECRET_KEYS,
+_ALSO_REDACTED = {
     CONF_SNAPSHOT_URL,
     "host",
     "hostname",
@@ -28,6 +29,17 @@ TO_REDACT = {
     "configuration_url",
     "title",
 }
+
+
+def _to_redact() -> set[str]:
+    """Every secret: the printer types', the registered detectors', the rest."""
+    return {
+        *SECRET_KEYS,
+        *PRINTER_SECRET_KEYS,
+        *secret_option_keys(),
+        *_ALSO_REDACTED,
+    }
+
 
 PUBLIC_URLS = frozenset(
     {
@@ -70,6 +82,7 @@ async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: PrintSentinelConfigEntry
 ) -> dict[str, Any]:
     """Return diagnostics for a printer."""
+    to_redact = _to_redact()
     runtime = entry.runtime_data
     coordinator = runtime.coordinator
     data: dict[str, Any] = {
@@ -79,7 +92,7 @@ async def async_get_config_entry_diagnostics(
                 "data": dict(entry.data),
                 "options": dict(entry.options),
             },
-            TO_REDACT,
+            to_redact,
         ),
         "identity": async_redact_data(
             {
@@ -89,21 +102,21 @@ async def async_get_config_entry_diagnostics(
                 if runtime.identity.name == entry.title
                 else runtime.identity.name,
             },
-            TO_REDACT,
+            to_redact,
         ),
-        "backend": async_redact_data(runtime.backend.diagnostics(), TO_REDACT),
+        "backend": async_redact_data(runtime.backend.diagnostics(), to_redact),
         "coordinator": {
             "last_update_success": coordinator.last_update_success,
             "update_interval": coordinator.update_interval.total_seconds()
             if coordinator.update_interval
             else None,
         },
-        "snapshot": async_redact_data(asdict(coordinator.data), TO_REDACT)
+        "snapshot": async_redact_data(asdict(coordinator.data), to_redact)
         if coordinator.data
         else None,
     }
     if runtime.monitor is not None:
-        data["detection"] = async_redact_data(runtime.monitor.diagnostics(), TO_REDACT)
+        data["detection"] = async_redact_data(runtime.monitor.diagnostics(), to_redact)
         data["detection_baseline"] = runtime.monitor.baseline_diagnostics()
         data["detection_timeline"] = runtime.monitor.timeline_diagnostics()
     if (uploader := runtime.connect_uploader) is not None:

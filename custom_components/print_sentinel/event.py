@@ -6,12 +6,13 @@ from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import PrinterCoordinator, PrintSentinelConfigEntry
+from .coordinator import PrinterCoordinator
 from .detection.monitor import DetectionEvent, DetectionMonitor
 from .detection_entity import DetectionEntity
 from .entity import PrintSentinelEntity
 from .job_events import ENDINGS, JOB_EVENT_TYPES, job_events
 from .printers.base import JobSnapshot, PrinterState, bounded_text
+from .runtime import PrintSentinelConfigEntry
 
 PARALLEL_UPDATES = 0
 

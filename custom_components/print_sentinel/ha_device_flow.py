@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.config_entries import SOURCE_RECONFIGURE, ConfigFlowResult
 from homeassistant.const import CONF_DEVICE_ID, CONF_NAME
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er, selector
 import probatio as vol
 
@@ -30,6 +31,7 @@ from .const import (
     DOMAIN,
     PRINTER_TYPE_HA_DEVICE,
 )
+from .printers.ha_device import HaDeviceBackend
 from .printers.ha_profiles import (
     ROLE_DOMAINS,
     ROLES,
@@ -115,6 +117,19 @@ def _clean_states(user_input: Mapping[str, Any]) -> dict[str, list[str]]:
     return states
 
 
+def create_ha_device_backend(
+    hass: HomeAssistant, data: Mapping[str, Any]
+) -> HaDeviceBackend:
+    """Build the backend of an entry watching another integration's printer."""
+    return HaDeviceBackend(
+        hass,
+        data[CONF_DEVICE_ID],
+        data.get(CONF_ENTITIES, {}),
+        data.get(CONF_STATES, {}),
+        name=data.get(CONF_NAME),
+    )
+
+
 class HaDeviceFlowMixin(_Base):
     """The `ha_device` and `ha_entities` steps of `PrintSentinelConfigFlow`."""
 
@@ -161,6 +176,12 @@ class HaDeviceFlowMixin(_Base):
             ),
             errors=errors,
         )
+
+    async def async_reconfigure_ha_device(
+        self, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        """Reconfigure: the entities and state values again (step `ha_entities`)."""
+        return await self.async_step_ha_entities()
 
     def _ha_proposal(
         self,

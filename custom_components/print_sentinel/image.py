@@ -10,11 +10,11 @@ from homeassistant.components.image import ImageEntity, ImageEntityDescription
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import PrintSentinelConfigEntry
 from .detection.monitor import DetectionMonitor, MonitorState
 from .detection.verdict import Frame
 from .detection_entity import DetectionEntity
 from .records.image import async_setup_record_images
+from .runtime import PrintSentinelConfigEntry
 
 PARALLEL_UPDATES = 0
 
@@ -89,9 +89,7 @@ class DetectionImage(DetectionEntity, ImageEntity):
         """Let the monitor name this entity in its events."""
         await super().async_added_to_hass()
         if self.entity_description.key == "flagged_frame":
-            self.monitor.entry.runtime_data.extra["flagged_frame_entity_id"] = (
-                self.entity_id
-            )
+            self.monitor.links.flagged_frame_entity_id = self.entity_id
 
     async def async_image(self) -> bytes | None:
         """Return the frame."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 import io
 from typing import Any
 
@@ -21,7 +23,6 @@ from .const import (
     ACTION_NONE,
     ACTION_NOTIFY,
     ACTION_PAUSE,
-    CONF_AI_TASK_ENTITY,
     CONF_CHECK_INTERVAL,
     CONF_CONNECT_CAMERA,
     CONF_CONNECT_ENABLED,
@@ -34,17 +35,9 @@ from .const import (
     CONF_FAILURE_ACTION,
     CONF_FRAME_COUNT,
     CONF_FRAME_LONG_SIDE,
-    CONF_GADGET_API_KEY,
-    CONF_GADGET_PAUSE_LEVEL,
-    CONF_GADGET_WARNING_LEVEL,
     CONF_IDLE_INTERVAL,
-    CONF_OPENAI_API_KEY,
-    CONF_OPENAI_BASE_URL,
-    CONF_OPENAI_DETAIL,
-    CONF_OPENAI_MODEL,
     CONF_POLICY,
     CONF_PRINTING_INTERVAL,
-    CONF_PRINTWATCH_API_KEY,
     CONF_RESUME_GRACE,
     CONF_SENSITIVITY,
     CONF_SNAPSHOT_URL,
@@ -53,56 +46,54 @@ from .const import (
     DEFAULT_CONNECT_INTERVAL,
     DEFAULT_FAILURE_ACTION,
     DEFAULT_FRAME_COUNT,
-    DEFAULT_GADGET_LEVEL,
     DEFAULT_IDLE_INTERVAL,
-    DEFAULT_OPENAI_BASE_URL,
-    DEFAULT_OPENAI_DETAIL,
-    DEFAULT_OPENAI_MODEL,
     DEFAULT_POLICY,
     DEFAULT_PRINTING_INTERVAL,
     DEFAULT_RESUME_GRACE,
     DEFAULT_SENSITIVITY,
     DEFAULT_WARNING_ACTION,
-    DETECTOR_AI_TASK,
-    DETECTOR_GADGET,
     DETECTOR_NONE,
-    DETECTOR_OPENAI,
-    DETECTOR_PRINTWATCH,
-    DETECTORS,
     FRAME_LONG_SIDES,
     MIN_CONNECT_INTERVAL,
 )
 from .detection.policy import POLICIES
+from .detection.registry import (
+    PASSWORD,
+    DetectorType,
+    detector_keys,
+    detector_types,
+    dropdown,
+    get_detector_type,
+)
 from .detection.setup import async_validate_detector, detector_form_errors
 from .prusa_connect import generate_fingerprint
 from .records.options import RECORDS_SCHEMA
 
 SENSITIVITIES = ("low", "medium", "high")
 
-DESCRIPTION_PLACEHOLDERS: dict[str, dict[str, str]] = {
-    DETECTOR_OPENAI: {
-        "openai_url": DEFAULT_OPENAI_BASE_URL,
-        "ollama_url": "http://HOST:11434/v1",
-        "openai_keys_url": "https://platform.openai.com/api-keys",
-    },
-    DETECTOR_GADGET: {"gadget_url": "https://octoeverywhere.com"},
-    DETECTOR_PRINTWATCH: {"printwatch_url": "https://printpal.io"},
-}
-"""URLs the detector steps show: hassfest allows no URL in strings.json."""
 
-_PASSWORD = selector.TextSelector(
-    selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
+class _PerDetector[T](Mapping[str, T]):
+    """Detector key -> something of its registered `DetectorType`, read on use."""
+
+    def __init__(self, value: Callable[[DetectorType], T]) -> None:
+        self._value = value
+
+    def __getitem__(self, key: str) -> T:
+        if (detector_type := get_detector_type(key)) is None:
+            raise KeyError(key)
+        return self._value(detector_type)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(detector_keys())
+
+    def __len__(self) -> int:
+        return len(detector_keys())
+
+
+DESCRIPTION_PLACEHOLDERS: Mapping[str, Mapping[str, str]] = _PerDetector(
+    lambda t: t.description_placeholders
 )
-
-
-def _select(options: tuple[str, ...] | list[str], key: str) -> selector.SelectSelector:
-    return selector.SelectSelector(
-        selector.SelectSelectorConfig(
-            options=list(options),
-            translation_key=key,
-            mode=selector.SelectSelectorMode.DROPDOWN,
-        )
-    )
+"""URLs the detector steps show: hassfest allows no URL in strings.json."""
 
 
 def _seconds(minimum: int, maximum: int) -> selector.NumberSelector:
@@ -116,13 +107,6 @@ def _seconds(minimum: int, maximum: int) -> selector.NumberSelector:
         )
     )
 
-
-_GADGET_LEVEL = selector.NumberSelector(
-    selector.NumberSelectorConfig(
-        min=1, max=5, step=1, mode=selector.NumberSelectorMode.SLIDER
-    )
-)
-"""A slider with its value beside it (a bare vol.Range draws one without)."""
 
 POLLING_SCHEMA = vol.Schema(
     {
@@ -138,88 +122,64 @@ POLLING_SCHEMA = vol.Schema(
     }
 )
 
-DETECTION_SCHEMA = vol.Schema(
-    {
-        vol.Required(CONF_DETECTOR, default=DETECTOR_NONE): _select(
-            DETECTORS, CONF_DETECTOR
-        ),
-        vol.Optional(CONF_DETECTION_CAMERA): selector.EntitySelector(
-            selector.EntitySelectorConfig(domain="camera")
-        ),
-        vol.Required(CONF_CHECK_INTERVAL, default=DEFAULT_CHECK_INTERVAL): _seconds(
-            10, 3600
-        ),
-        vol.Required(
-            CONF_FRAME_COUNT, default=DEFAULT_FRAME_COUNT
-        ): selector.NumberSelector(
-            selector.NumberSelectorConfig(
-                min=1, max=6, step=1, mode=selector.NumberSelectorMode.BOX
-            )
-        ),
-        vol.Required(CONF_SENSITIVITY, default=DEFAULT_SENSITIVITY): _select(
-            SENSITIVITIES, CONF_SENSITIVITY
-        ),
-        vol.Required(CONF_POLICY, default=DEFAULT_POLICY): _select(
-            POLICIES, CONF_POLICY
-        ),
-        vol.Required(CONF_FAILURE_ACTION, default=DEFAULT_FAILURE_ACTION): _select(
-            (ACTION_NOTIFY, ACTION_PAUSE, ACTION_CANCEL), CONF_FAILURE_ACTION
-        ),
-        vol.Required(CONF_WARNING_ACTION, default=DEFAULT_WARNING_ACTION): _select(
-            (ACTION_NONE, ACTION_NOTIFY), CONF_WARNING_ACTION
-        ),
-        vol.Required(CONF_RESUME_GRACE, default=DEFAULT_RESUME_GRACE): _seconds(
-            0, 3600
-        ),
-        vol.Optional(CONF_FRAME_LONG_SIDE): selector.SelectSelector(
-            selector.SelectSelectorConfig(
-                options=[str(side) for side in FRAME_LONG_SIDES],
-                mode=selector.SelectSelectorMode.DROPDOWN,
-            )
-        ),
-    }
-)
 
-DETECTOR_SCHEMAS: dict[str, vol.Schema] = {
-    DETECTOR_OPENAI: vol.Schema(
-        {
-            vol.Optional(CONF_OPENAI_API_KEY): _PASSWORD,
-            vol.Required(
-                CONF_OPENAI_BASE_URL, default=DEFAULT_OPENAI_BASE_URL
-            ): selector.TextSelector(
-                selector.TextSelectorConfig(type=selector.TextSelectorType.URL)
-            ),
-            vol.Required(CONF_OPENAI_MODEL, default=DEFAULT_OPENAI_MODEL): str,
-            vol.Required(CONF_OPENAI_DETAIL, default=DEFAULT_OPENAI_DETAIL): _select(
-                ("low", "high", "auto"), CONF_OPENAI_DETAIL
-            ),
-        }
+_DETECTION_FIELDS: dict[Any, Any] = {
+    vol.Optional(CONF_DETECTION_CAMERA): selector.EntitySelector(
+        selector.EntitySelectorConfig(domain="camera")
     ),
-    DETECTOR_AI_TASK: vol.Schema(
-        {
-            vol.Required(CONF_AI_TASK_ENTITY): selector.EntitySelector(
-                selector.EntitySelectorConfig(domain="ai_task")
-            ),
-        }
+    vol.Required(CONF_CHECK_INTERVAL, default=DEFAULT_CHECK_INTERVAL): _seconds(
+        10, 3600
     ),
-    DETECTOR_GADGET: vol.Schema(
-        {
-            vol.Required(CONF_GADGET_API_KEY): _PASSWORD,
-            vol.Required(
-                CONF_GADGET_WARNING_LEVEL, default=DEFAULT_GADGET_LEVEL
-            ): _GADGET_LEVEL,
-            vol.Required(
-                CONF_GADGET_PAUSE_LEVEL, default=DEFAULT_GADGET_LEVEL
-            ): _GADGET_LEVEL,
-        }
+    vol.Required(
+        CONF_FRAME_COUNT, default=DEFAULT_FRAME_COUNT
+    ): selector.NumberSelector(
+        selector.NumberSelectorConfig(
+            min=1, max=6, step=1, mode=selector.NumberSelectorMode.BOX
+        )
     ),
-    DETECTOR_PRINTWATCH: vol.Schema({vol.Required(CONF_PRINTWATCH_API_KEY): _PASSWORD}),
+    vol.Required(CONF_SENSITIVITY, default=DEFAULT_SENSITIVITY): dropdown(
+        SENSITIVITIES, CONF_SENSITIVITY
+    ),
+    vol.Required(CONF_POLICY, default=DEFAULT_POLICY): dropdown(POLICIES, CONF_POLICY),
+    vol.Required(CONF_FAILURE_ACTION, default=DEFAULT_FAILURE_ACTION): dropdown(
+        (ACTION_NOTIFY, ACTION_PAUSE, ACTION_CANCEL), CONF_FAILURE_ACTION
+    ),
+    vol.Required(CONF_WARNING_ACTION, default=DEFAULT_WARNING_ACTION): dropdown(
+        (ACTION_NONE, ACTION_NOTIFY), CONF_WARNING_ACTION
+    ),
+    vol.Required(CONF_RESUME_GRACE, default=DEFAULT_RESUME_GRACE): _seconds(0, 3600),
+    vol.Optional(CONF_FRAME_LONG_SIDE): selector.SelectSelector(
+        selector.SelectSelectorConfig(
+            options=[str(side) for side in FRAME_LONG_SIDES],
+            mode=selector.SelectSelectorMode.DROPDOWN,
+        )
+    ),
 }
+"""The `detection` step's fields after the detector select."""
+
+
+def detection_schema() -> vol.Schema:
+    """The `detection` step's fields; the select offers every registered detector."""
+    return vol.Schema(
+        {
+            vol.Required(CONF_DETECTOR, default=DETECTOR_NONE): dropdown(
+                (DETECTOR_NONE, *detector_keys()), CONF_DETECTOR
+            ),
+            **_DETECTION_FIELDS,
+        }
+    )
+
+
+DETECTION_SCHEMA = detection_schema()
+"""The `detection` step with the built-in detectors (the flow builds it anew)."""
+
+DETECTOR_SCHEMAS: Mapping[str, vol.Schema] = _PerDetector(lambda t: t.options_schema())
+"""Detector key -> the fields of its `detector_<key>` step."""
 
 CONNECT_SCHEMA = vol.Schema(
     {
         vol.Required(CONF_CONNECT_ENABLED, default=False): bool,
-        vol.Optional(CONF_CONNECT_TOKEN): _PASSWORD,
+        vol.Optional(CONF_CONNECT_TOKEN): PASSWORD,
         vol.Optional(CONF_CONNECT_CAMERA): selector.EntitySelector(
             selector.EntitySelectorConfig(domain="camera")
         ),
@@ -307,9 +267,20 @@ class PrintSentinelOptionsFlow(OptionsFlowWithReload):
     """Change how a printer is watched. Saving reloads the entry."""
 
     def __init__(self) -> None:
-        """Initialise the flow."""
+        """Initialise the flow, with a `detector_<key>` step per registered detector.
+
+        The flow manager calls `async_step_<step id>` (it looks the name up with
+        `getattr`), so each detector's step is an attribute of the flow: made here
+        from the registry, they include detectors registered since the import.
+        """
         self._pending: dict[str, Any] = {}
         self._pending_remove: tuple[str, ...] = ()
+        for detector_type in detector_types():
+            setattr(
+                self,
+                f"async_step_detector_{detector_type.key}",
+                partial(self._detector_step, detector_type.key),
+            )
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
@@ -373,24 +344,21 @@ class PrintSentinelOptionsFlow(OptionsFlowWithReload):
             else:
                 self._pending = user_input
                 self._pending_remove = remove
-                steps = {
-                    DETECTOR_OPENAI: self.async_step_detector_openai,
-                    DETECTOR_AI_TASK: self.async_step_detector_ai_task,
-                    DETECTOR_GADGET: self.async_step_detector_gadget,
-                    DETECTOR_PRINTWATCH: self.async_step_detector_printwatch,
-                }
-                return await steps[detector]()
+                return await self._detector_step(detector)
         return self.async_show_form(
             step_id="detection",
             data_schema=self.add_suggested_values_to_schema(
-                DETECTION_SCHEMA, user_input or self.config_entry.options
+                detection_schema(), user_input or self.config_entry.options
             ),
             errors=errors,
         )
 
     async def _detector_step(
-        self, detector: str, user_input: dict[str, Any] | None
+        self, detector: str, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
+        """The `detector_<key>` step: the settings of the detector chosen."""
+        detector_type = get_detector_type(detector)
+        assert detector_type is not None  # the select offers registered ones only
         errors: dict[str, str] = {}
         if user_input is not None:
             merged = {**self.config_entry.options, **self._pending, **user_input}
@@ -407,35 +375,12 @@ class PrintSentinelOptionsFlow(OptionsFlowWithReload):
         return self.async_show_form(
             step_id=f"detector_{detector}",
             data_schema=self.add_suggested_values_to_schema(
-                DETECTOR_SCHEMAS[detector], user_input or self.config_entry.options
+                detector_type.options_schema(), user_input or self.config_entry.options
             ),
             errors=errors,
-            description_placeholders=DESCRIPTION_PLACEHOLDERS.get(detector),
+            description_placeholders=dict(detector_type.description_placeholders)
+            or None,
         )
-
-    async def async_step_detector_openai(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """OpenAI or any OpenAI-compatible server (Ollama, LM Studio, OpenRouter)."""
-        return await self._detector_step(DETECTOR_OPENAI, user_input)
-
-    async def async_step_detector_ai_task(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """One of Home Assistant's AI Task entities."""
-        return await self._detector_step(DETECTOR_AI_TASK, user_input)
-
-    async def async_step_detector_gadget(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """OctoEverywhere's Gadget API."""
-        return await self._detector_step(DETECTOR_GADGET, user_input)
-
-    async def async_step_detector_printwatch(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """The PrintWatch API."""
-        return await self._detector_step(DETECTOR_PRINTWATCH, user_input)
 
     async def async_step_connect(
         self, user_input: dict[str, Any] | None = None

@@ -1,8 +1,9 @@
 """Config flow steps for printers on a Repetier-Server.
 
-`PrintSentinelConfigFlow` delegates its Repetier steps here, so the PrusaLink flow and
-this one stay small. One Repetier-Server drives several printers; Print Sentinel makes
-one config entry per printer (one device, one coordinator, one detector each):
+`RepetierFlowMixin` holds the Repetier steps of `PrintSentinelConfigFlow` (see
+`printer_types`), so each printer family's flow stays in its own module. One
+Repetier-Server drives several printers; Print Sentinel makes one config entry per
+printer (one device, one coordinator, one detector each):
 
 1. `repetier`: host, port and API key; `async_list_printers` validates all three
    (`/printer/info` proves it is Repetier-Server, `listPrinter` proves the key);
@@ -36,7 +37,6 @@ import ipaddress
 import re
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
-import weakref
 
 from homeassistant.config_entries import SOURCE_RECONFIGURE, ConfigFlowResult
 from homeassistant.const import CONF_API_KEY, CONF_HOST, CONF_PORT
@@ -62,7 +62,11 @@ from .printers.base import (
 from .printers.repetier import RepetierBackend, RepetierPrinterInfo, async_list_printers
 
 if TYPE_CHECKING:
-    from .config_flow import PrintSentinelConfigFlow
+    from homeassistant.config_entries import ConfigFlow
+
+    _Base = ConfigFlow
+else:
+    _Base = object
 
 PASSWORD_SELECTOR = selector.TextSelector(
     selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
@@ -85,20 +89,6 @@ class RepetierServer:
     def printer(self, slug: str) -> RepetierPrinterInfo | None:
         """Return the printer with `slug`, or None."""
         return next((p for p in self.printers if p.slug == slug), None)
-
-
-_SERVERS: weakref.WeakKeyDictionary[PrintSentinelConfigFlow, RepetierServer] = (
-    weakref.WeakKeyDictionary()
-)
-"""The server each flow validated in `repetier` (or `reconfigure`), for the next step.
-
-Kept beside the flow (not on it) so the flow class needs no Repetier attribute; the
-entry goes away with the flow.
-"""
-_PRINTERS: weakref.WeakKeyDictionary[PrintSentinelConfigFlow, RepetierPrinterInfo] = (
-    weakref.WeakKeyDictionary()
-)
-"""The printer each flow picked, for `repetier_webcam` to offer its webcams."""
 
 
 def repetier_unique_id(server_id: str, slug: str) -> str:
@@ -250,90 +240,6 @@ def entry_webcam(data: Mapping[str, Any]) -> int | None:
     return webcam if isinstance(webcam, int) and webcam >= 0 else None
 
 
-async def async_step_repetier(
-    flow: PrintSentinelConfigFlow, user_input: dict[str, Any] | None
-) -> ConfigFlowResult:
-    """Ask for the Repetier-Server's address and API key."""
-    errors: dict[str, str] = {}
-    if user_input is not None:
-        server, errors = await async_validate_server(flow.hass, user_input)
-        if server is not None and not server.printers:
-            errors = {"base": "no_printers"}
-        elif server is not None:
-            _SERVERS[flow] = server
-            return await async_step_repetier_printer(flow, None)
-    return flow.async_show_form(
-        step_id="repetier",
-        data_schema=flow.add_suggested_values_to_schema(
-            _server_schema({}), _without_key(user_input)
-        ),
-        errors=errors,
-    )
-
-
-async def async_step_repetier_printer(
-    flow: PrintSentinelConfigFlow, user_input: dict[str, Any] | None
-) -> ConfigFlowResult:
-    """Let the user pick one of the server's printers that is not set up yet."""
-    server = _SERVERS.get(flow)
-    if server is None:  # a stale form: start over at the server step
-        return await async_step_repetier(flow, None)
-    if user_input is not None and (
-        printer := server.printer(user_input[CONF_PRINTER_SLUG])
-    ):
-        await flow.async_set_unique_id(
-            repetier_unique_id(printer.server_id, printer.slug)
-        )
-        _abort_if_configured(flow, server)
-        if printer.has_webcam:
-            _PRINTERS[flow] = printer
-            return await async_step_repetier_webcam(flow, None)
-        return flow.async_create_entry(
-            title=printer.name, data=_entry_data(server, printer.slug, None)
-        )
-    configured = flow._async_current_ids(include_ignore=False)
-    available = [
-        printer
-        for printer in server.printers
-        if repetier_unique_id(printer.server_id, printer.slug) not in configured
-    ]
-    if not available:
-        return flow.async_abort(reason="no_printers")
-    return flow.async_show_form(
-        step_id="repetier_printer",
-        data_schema=vol.Schema(
-            {
-                vol.Required(
-                    CONF_PRINTER_SLUG, default=available[0].slug
-                ): selector.SelectSelector(
-                    selector.SelectSelectorConfig(
-                        options=[
-                            selector.SelectOptionDict(
-                                value=printer.slug,
-                                label=printer.name
-                                + ("" if printer.online else OFFLINE_SUFFIX),
-                            )
-                            for printer in available
-                        ],
-                        mode=selector.SelectSelectorMode.LIST,
-                    )
-                )
-            }
-        ),
-    )
-
-
-def _abort_if_configured(flow: PrintSentinelConfigFlow, server: RepetierServer) -> None:
-    """Abort when the printer has an entry; move that entry to the server's address."""
-    flow._abort_if_unique_id_configured(
-        updates={
-            CONF_HOST: server.host,
-            CONF_PORT: server.port,
-            CONF_API_KEY: server.api_key,
-        }
-    )
-
-
 def _webcam_schema(printer: RepetierPrinterInfo, default: int | None) -> vol.Schema:
     if default is not None and not 0 <= default < printer.webcams:
         default = 0
@@ -364,132 +270,6 @@ def _chosen_webcam(value: object, printer: RepetierPrinterInfo) -> int | None:
     return None
 
 
-async def async_step_repetier_webcam(
-    flow: PrintSentinelConfigFlow, user_input: dict[str, Any] | None
-) -> ConfigFlowResult:
-    """Let the user pick which of the printer's webcams the camera shows, if any.
-
-    Shown after `repetier_printer` when adding a printer, and after `reconfigure`.
-    """
-    reconfigure = flow.source == SOURCE_RECONFIGURE
-    server = _SERVERS.get(flow)
-    printer = _PRINTERS.get(flow)
-    if server is None or printer is None:  # a stale form: start over
-        if reconfigure:
-            return await async_step_repetier_reconfigure(flow, None)
-        return await async_step_repetier(flow, None)
-    if user_input is not None:
-        webcam = _chosen_webcam(user_input.get(CONF_WEBCAM), printer)
-        if reconfigure:
-            return _update_reconfigured(flow, server, webcam)
-        # defensive: another flow picking this printer aborts `already_in_progress`
-        _abort_if_configured(flow, server)
-        return flow.async_create_entry(
-            title=printer.name, data=_entry_data(server, printer.slug, webcam)
-        )
-    default = entry_webcam(flow._get_reconfigure_entry().data) if reconfigure else 0
-    return flow.async_show_form(
-        step_id="repetier_webcam",
-        data_schema=_webcam_schema(printer, default),
-        description_placeholders={
-            "name": printer.name,
-            "count": str(printer.webcams),
-        },
-    )
-
-
-def _update_reconfigured(
-    flow: PrintSentinelConfigFlow, server: RepetierServer, webcam: int | None
-) -> ConfigFlowResult:
-    return flow.async_update_reload_and_abort(
-        flow._get_reconfigure_entry(),
-        data_updates={
-            CONF_HOST: server.host,
-            CONF_PORT: server.port,
-            CONF_API_KEY: server.api_key,
-            CONF_WEBCAM: webcam,
-        },
-    )
-
-
-async def _async_checked_server(
-    flow: PrintSentinelConfigFlow,
-    user_input: Mapping[str, Any],
-    slug: str,
-) -> tuple[RepetierServer | None, dict[str, str], ConfigFlowResult | None]:
-    """Validate the server; make sure it still has the entry's printer.
-
-    Returns the server and no errors on success; form errors when the server cannot
-    be used; an abort result (`wrong_printer`) when it has other printers.
-    """
-    server, errors = await async_validate_server(flow.hass, user_input)
-    if server is None:
-        return None, errors, None
-    printer = server.printer(slug)
-    if printer is None:
-        return None, {}, flow.async_abort(reason="wrong_printer")
-    await flow.async_set_unique_id(repetier_unique_id(printer.server_id, slug))
-    flow._abort_if_unique_id_mismatch(reason="wrong_printer")
-    return server, {}, None
-
-
-async def async_step_repetier_reconfigure(
-    flow: PrintSentinelConfigFlow, user_input: dict[str, Any] | None
-) -> ConfigFlowResult:
-    """Change the address or API key of a Repetier printer's server."""
-    entry = flow._get_reconfigure_entry()
-    errors: dict[str, str] = {}
-    if user_input is not None:
-        server, errors, abort = await _async_checked_server(
-            flow, user_input, entry.data[CONF_PRINTER_SLUG]
-        )
-        if abort is not None:
-            return abort
-        if server is not None:
-            printer = server.printer(entry.data[CONF_PRINTER_SLUG])
-            if printer is not None and printer.has_webcam:
-                _SERVERS[flow] = server
-                _PRINTERS[flow] = printer
-                return await async_step_repetier_webcam(flow, None)
-            return _update_reconfigured(flow, server, None)
-    return flow.async_show_form(
-        step_id="reconfigure",
-        data_schema=flow.add_suggested_values_to_schema(
-            _server_schema(entry.data), _without_key(user_input)
-        ),
-        errors=errors,
-    )
-
-
-async def async_step_repetier_reauth(
-    flow: PrintSentinelConfigFlow, user_input: dict[str, Any] | None
-) -> ConfigFlowResult:
-    """Ask for a new API key after Repetier-Server refused the stored one."""
-    entry = flow._get_reauth_entry()
-    errors: dict[str, str] = {}
-    if user_input is not None:
-        server, errors, abort = await _async_checked_server(
-            flow,
-            {**entry.data, CONF_API_KEY: user_input[CONF_API_KEY]},
-            entry.data[CONF_PRINTER_SLUG],
-        )
-        if abort is not None:
-            return abort
-        if server is not None:
-            return flow.async_update_reload_and_abort(
-                entry, data_updates={CONF_API_KEY: server.api_key}
-            )
-    return flow.async_show_form(
-        step_id="reauth_confirm",
-        data_schema=vol.Schema({vol.Required(CONF_API_KEY): PASSWORD_SELECTOR}),
-        description_placeholders={
-            "name": entry.title,
-            "host": f"{entry.data[CONF_HOST]}:{entry.data[CONF_PORT]}",
-        },
-        errors=errors,
-    )
-
-
 def create_repetier_backend(
     hass: HomeAssistant, data: Mapping[str, Any]
 ) -> RepetierBackend:
@@ -507,3 +287,213 @@ def create_repetier_backend(
 def _without_key(user_input: Mapping[str, Any] | None) -> dict[str, Any]:
     """Return what to fill back into a form: never the API key."""
     return {k: v for k, v in (user_input or {}).items() if k != CONF_API_KEY}
+
+
+class RepetierFlowMixin(_Base):
+    """The Repetier-Server steps of `PrintSentinelConfigFlow`."""
+
+    _repetier_server: RepetierServer | None = None
+    """The server validated in `repetier` (or reconfigure), for the next step."""
+    _repetier_printer: RepetierPrinterInfo | None = None
+    """The printer picked in `repetier_printer`, for the webcam step."""
+
+    async def async_step_repetier(
+        self, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        """Ask for the Repetier-Server's address and API key."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            server, errors = await async_validate_server(self.hass, user_input)
+            if server is not None and not server.printers:
+                errors = {"base": "no_printers"}
+            elif server is not None:
+                self._repetier_server = server
+                return await self.async_step_repetier_printer(None)
+        return self.async_show_form(
+            step_id="repetier",
+            data_schema=self.add_suggested_values_to_schema(
+                _server_schema({}), _without_key(user_input)
+            ),
+            errors=errors,
+        )
+
+    async def async_step_repetier_printer(
+        self, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        """Let the user pick one of the server's printers that is not set up yet."""
+        server = self._repetier_server
+        if server is None:  # a stale form: start over at the server step
+            return await self.async_step_repetier(None)
+        if user_input is not None and (
+            printer := server.printer(user_input[CONF_PRINTER_SLUG])
+        ):
+            await self.async_set_unique_id(
+                repetier_unique_id(printer.server_id, printer.slug)
+            )
+            self._abort_if_repetier_configured(server)
+            if printer.has_webcam:
+                self._repetier_printer = printer
+                return await self.async_step_repetier_webcam(None)
+            return self.async_create_entry(
+                title=printer.name, data=_entry_data(server, printer.slug, None)
+            )
+        configured = self._async_current_ids(include_ignore=False)
+        available = [
+            printer
+            for printer in server.printers
+            if repetier_unique_id(printer.server_id, printer.slug) not in configured
+        ]
+        if not available:
+            return self.async_abort(reason="no_printers")
+        return self.async_show_form(
+            step_id="repetier_printer",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(
+                        CONF_PRINTER_SLUG, default=available[0].slug
+                    ): selector.SelectSelector(
+                        selector.SelectSelectorConfig(
+                            options=[
+                                selector.SelectOptionDict(
+                                    value=printer.slug,
+                                    label=printer.name
+                                    + ("" if printer.online else OFFLINE_SUFFIX),
+                                )
+                                for printer in available
+                            ],
+                            mode=selector.SelectSelectorMode.LIST,
+                        )
+                    )
+                }
+            ),
+        )
+
+    def _abort_if_repetier_configured(self, server: RepetierServer) -> None:
+        """Abort when the printer has an entry; move that entry to the server's address."""
+        self._abort_if_unique_id_configured(
+            updates={
+                CONF_HOST: server.host,
+                CONF_PORT: server.port,
+                CONF_API_KEY: server.api_key,
+            }
+        )
+
+    async def async_step_repetier_webcam(
+        self, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        """Let the user pick which of the printer's webcams the camera shows, if any.
+
+        Shown after `repetier_printer` when adding a printer, and after `reconfigure`.
+        """
+        reconfigure = self.source == SOURCE_RECONFIGURE
+        server = self._repetier_server
+        printer = self._repetier_printer
+        if server is None or printer is None:  # a stale form: start over
+            if reconfigure:
+                return await self.async_reconfigure_repetier(None)
+            return await self.async_step_repetier(None)
+        if user_input is not None:
+            webcam = _chosen_webcam(user_input.get(CONF_WEBCAM), printer)
+            if reconfigure:
+                return self._update_repetier_reconfigured(server, webcam)
+            # defensive: another self picking this printer aborts `already_in_progress`
+            self._abort_if_repetier_configured(server)
+            return self.async_create_entry(
+                title=printer.name, data=_entry_data(server, printer.slug, webcam)
+            )
+        default = entry_webcam(self._get_reconfigure_entry().data) if reconfigure else 0
+        return self.async_show_form(
+            step_id="repetier_webcam",
+            data_schema=_webcam_schema(printer, default),
+            description_placeholders={
+                "name": printer.name,
+                "count": str(printer.webcams),
+            },
+        )
+
+    def _update_repetier_reconfigured(
+        self, server: RepetierServer, webcam: int | None
+    ) -> ConfigFlowResult:
+        return self.async_update_reload_and_abort(
+            self._get_reconfigure_entry(),
+            data_updates={
+                CONF_HOST: server.host,
+                CONF_PORT: server.port,
+                CONF_API_KEY: server.api_key,
+                CONF_WEBCAM: webcam,
+            },
+        )
+
+    async def _async_checked_repetier_server(
+        self,
+        user_input: Mapping[str, Any],
+        slug: str,
+    ) -> tuple[RepetierServer | None, dict[str, str], ConfigFlowResult | None]:
+        """Validate the server; make sure it still has the entry's printer.
+
+        Returns the server and no errors on success; form errors when the server cannot
+        be used; an abort result (`wrong_printer`) when it has other printers.
+        """
+        server, errors = await async_validate_server(self.hass, user_input)
+        if server is None:
+            return None, errors, None
+        printer = server.printer(slug)
+        if printer is None:
+            return None, {}, self.async_abort(reason="wrong_printer")
+        await self.async_set_unique_id(repetier_unique_id(printer.server_id, slug))
+        self._abort_if_unique_id_mismatch(reason="wrong_printer")
+        return server, {}, None
+
+    async def async_reconfigure_repetier(
+        self, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        """Change the address or API key of a Repetier printer's server."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            server, errors, abort = await self._async_checked_repetier_server(
+                user_input, entry.data[CONF_PRINTER_SLUG]
+            )
+            if abort is not None:
+                return abort
+            if server is not None:
+                printer = server.printer(entry.data[CONF_PRINTER_SLUG])
+                if printer is not None and printer.has_webcam:
+                    self._repetier_server = server
+                    self._repetier_printer = printer
+                    return await self.async_step_repetier_webcam(None)
+                return self._update_repetier_reconfigured(server, None)
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(
+                _server_schema(entry.data), _without_key(user_input)
+            ),
+            errors=errors,
+        )
+
+    async def async_reauth_repetier(
+        self, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        """Ask for a new API key after Repetier-Server refused the stored one."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            server, errors, abort = await self._async_checked_repetier_server(
+                {**entry.data, CONF_API_KEY: user_input[CONF_API_KEY]},
+                entry.data[CONF_PRINTER_SLUG],
+            )
+            if abort is not None:
+                return abort
+            if server is not None:
+                return self.async_update_reload_and_abort(
+                    entry, data_updates={CONF_API_KEY: server.api_key}
+                )
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=vol.Schema({vol.Required(CONF_API_KEY): PASSWORD_SELECTOR}),
+            description_placeholders={
+                "name": entry.title,
+                "host": f"{entry.data[CONF_HOST]}:{entry.data[CONF_PORT]}",
+            },
+            errors=errors,
+        )

@@ -27,7 +27,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
-from .coordinator import PrinterCoordinator, PrintSentinelConfigEntry
+from .coordinator import PrinterCoordinator
 from .detection.monitor import DetectionMonitor, MonitorState
 from .detection_entity import DetectionEntity
 from .entity import PrintSentinelEntity, async_remove_stale_entities, attach_to_device
@@ -39,6 +39,7 @@ from .printers.base import (
     bounded_text,
 )
 from .prusa_connect import PrusaConnectUploader
+from .runtime import PrintSentinelConfigEntry
 
 PARALLEL_UPDATES = 0
 FINISH_SETTLE = timedelta(minutes=1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_DEVICE_ID
 from homeassistant.core import (
@@ -15,12 +17,13 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 import probatio as vol
 
-from .const import DETECTOR_NONE, DETECTORS, DOMAIN
-from .coordinator import PrintSentinelConfigEntry
+from .const import DOMAIN
 from .detection.monitor import DetectionMonitor
 from .detection.on_demand import async_check_once
+from .detection.registry import detector_keys
 from .detection.setup import DetectorNotConfigured, build_detector
 from .detection.verdict import DetectorAuthError, DetectorError
+from .runtime import PrintSentinelConfigEntry
 
 ATTR_DEVICE_ID = "device_id"
 ATTR_CAMERA = "camera_entity_id"
@@ -31,13 +34,17 @@ SERVICE_VISION_CHECK = "vision_check"
 SERVICE_RESET_DETECTION = "reset_detection"
 SERVICE_FALSE_ALARM = "false_alarm"
 
+
+def _known_detector(value: Any) -> Any:
+    """A registered detector's key (read at each call: the registry may grow)."""
+    return vol.In(list(detector_keys()))(value)
+
+
 VISION_CHECK_SCHEMA = vol.Schema(
     {
         vol.Required(ATTR_DEVICE_ID): cv.string,
         vol.Optional(ATTR_CAMERA): cv.entity_domain("camera"),
-        vol.Optional(ATTR_DETECTOR): vol.In(
-            [d for d in DETECTORS if d != DETECTOR_NONE]
-        ),
+        vol.Optional(ATTR_DETECTOR): _known_detector,
         vol.Optional(ATTR_FRAME_COUNT): vol.All(
             vol.Coerce(int), vol.Range(min=1, max=6)
         ),
@@ -93,7 +100,7 @@ async def _async_vision_check(call: ServiceCall) -> ServiceResponse:
         )
     camera = camera or (monitor.settings.camera_entity_id if monitor else None)
     if camera is None:
-        camera = entry.runtime_data.extra.get("camera_entity_id")
+        camera = entry.runtime_data.links.camera_entity_id
     override = call.data.get(ATTR_DETECTOR)
     detector = None
     if override is not None:

@@ -9,8 +9,8 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import PrintSentinelConfigEntry
 from .detection_entity import DetectionEntity
+from .runtime import PrintSentinelConfigEntry
 
 PARALLEL_UPDATES = 0
 

@@ -68,7 +68,7 @@ async def server(hass: HomeAssistant) -> AsyncGenerator[RepetierSimulator]:
     for entry in hass.config_entries.async_entries(DOMAIN):
         if entry.state is ConfigEntryState.LOADED:
             await hass.config_entries.async_unload(entry.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     await sim.stop()
 
 
@@ -122,7 +122,8 @@ async def until(
         freezer.tick(now - last)
         last = now
         await asyncio.sleep(0)
-        await hass.async_block_till_done()
+        # the refreshes a push starts are the entry's background tasks
+        await hass.async_block_till_done(wait_background_tasks=True)
         time.sleep(0.001)  # noqa: ASYNC251  a timer would wait on the frozen clock
 
 

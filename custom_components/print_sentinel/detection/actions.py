@@ -15,11 +15,13 @@ import logging
 import re
 
 from homeassistant.components import persistent_notification
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir, translation
 
 from ..const import ACTION_CANCEL, ACTION_PAUSE, DOMAIN, EVENT_DETECTION
-from ..coordinator import PrinterCoordinator, PrintSentinelConfigEntry
+from ..coordinator import PrinterCoordinator
+from ..links import EntityLinks
 from ..printers.base import PrinterError
 from .verdict import Verdict
 
@@ -115,13 +117,15 @@ class Actions:
     def __init__(
         self,
         hass: HomeAssistant,
-        entry: PrintSentinelConfigEntry,
+        entry: ConfigEntry,
         coordinator: PrinterCoordinator,
+        links: EntityLinks,
     ) -> None:
         """Initialise."""
         self._hass = hass
         self._entry = entry
         self._coordinator = coordinator
+        self._links = links
 
     @property
     def notification_id(self) -> str:
@@ -196,16 +200,16 @@ class Actions:
 
     def fire(self, event: DetectionEvent) -> None:
         """Put a decision on the event bus (`print_sentinel_detection`)."""
-        extra = self._entry.runtime_data.extra
+        links = self._links
         self._hass.bus.async_fire(
             EVENT_DETECTION,
             {
                 "entry_id": self._entry.entry_id,
-                "device_id": extra.get("device_id"),
+                "device_id": links.device_id,
                 "level": event.level,
                 "verdict": event.verdict.as_dict(),
                 "action": event.action,
-                "image_entity_id": extra.get("flagged_frame_entity_id"),
-                "chart_entity_id": extra.get("chart_entity_id"),
+                "image_entity_id": links.flagged_frame_entity_id,
+                "chart_entity_id": links.chart_entity_id,
             },
         )

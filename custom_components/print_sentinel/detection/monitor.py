@@ -23,20 +23,22 @@ from datetime import datetime, timedelta
 import logging
 from typing import Any
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.event import async_call_later, async_track_time_change
 from homeassistant.util import dt as dt_util
 
 from ..const import ACTION_NONE, ACTION_NOTIFY, DOMAIN
-from ..coordinator import PrinterCoordinator, PrintSentinelConfigEntry
+from ..coordinator import PrinterCoordinator
+from ..links import EntityLinks
 from ..printers.base import (
     ACTIVE_STATES,
     PRINTER_FAILURE,
     PrinterSnapshot,
     PrinterState,
 )
-from ..records import async_record_check
+from ..records.signals import async_record_check
 from .actions import RESULT_NOTIFIED, RESULT_PAUSED, Actions, DetectionEvent
 from .baseline import BaselineStore
 from .frames import FrameBuffer
@@ -77,11 +79,12 @@ class DetectionMonitor:
     def __init__(
         self,
         hass: HomeAssistant,
-        entry: PrintSentinelConfigEntry,
+        entry: ConfigEntry,
         coordinator: PrinterCoordinator,
         detector: Detector,
         policy: Policy,
         settings: DetectionSettings,
+        links: EntityLinks,
     ) -> None:
         """Initialise; nothing runs until `async_start`."""
         self.hass = hass
@@ -93,7 +96,9 @@ class DetectionMonitor:
         self.state = MonitorState()
         self.policy_state: PolicyState = policy.initial_state()
         self.baselines = BaselineStore(hass, entry.entry_id)
-        self.actions = Actions(hass, entry, coordinator)
+        self.links = links
+        """Ids of the printer's device and image entities, for events."""
+        self.actions = Actions(hass, entry, coordinator, links)
         self.scheduler = CheckScheduler(hass, self._check_due)
         self._buffer = FrameBuffer(max(settings.frame_count, 1))
         self._listeners: list[CALLBACK_TYPE] = []

@@ -4,7 +4,7 @@ Every printer family Print Sentinel talks to (PrusaLink, Repetier-Server, ...) i
 module in this package implementing `PrinterBackend`. The coordinator, the entities,
 the buttons and the failure-detection monitor only ever see this interface and the
 normalised `PrinterSnapshot`; a backend says which optional entities make sense for
-it through `capabilities`. Adding a backend (OctoPrint, Moonraker) touches:
+it through `capabilities`. Adding a backend (OctoPrint's API, Moonraker) means:
 
 1. `printers/<name>.py`: a class implementing `PrinterBackend` (identity, poll,
    pause/resume/cancel/continue, thumbnail, camera, diagnostics, `capabilities`),
@@ -13,20 +13,10 @@ it through `capabilities`. Adding a backend (OctoPrint, Moonraker) touches:
    (material, fan RPM or percent, layer, chamber) and whether it has an attention
    state to continue from: entities of anything not declared are not created.
    A new kind of optional value gets a new `Capability` member, which the sensor
-   description's `exists_fn` checks;
-2. `const.py`: a `PRINTER_TYPE_<NAME>` constant, stored in the entry's data as
-   `CONF_PRINTER_TYPE`;
-3. `__init__.py`: a branch in `create_backend` building the backend from the entry's
-   data (an unknown printer type raises, it never falls back to another backend);
-4. `config_flow.py`: the type in the `user` menu (`menu_options`), an
-   `async_step_<name>` that builds the backend and calls `async_get_identity` (a
-   printer family with several steps keeps them in its own module, like
-   `repetier_flow.py`), and branches for the type in `async_step_reauth_confirm`
-   and `async_step_reconfigure`, which dispatch on the printer type;
-5. `strings.json` (then copy it to `translations/en.json`): the menu option, the
-   steps' titles, fields and errors;
-6. `simulators/<name>.py`, a simulator speaking that printer's real protocol, and
-   tests that drive the backend and the config flow against it.
+   description's `exists_fn` checks; sensors a backend can never fill it names in
+   an `unreported` attribute (see `ha_device.py`);
+2. its config flow mixin, its `PrinterType` registry entry, its strings and its
+   simulator: the recipe is in `printer_types.py`.
 
 Nothing in this module imports Home Assistant.
 """

@@ -74,7 +74,7 @@ _COMMANDS: Final = {
 """How a pause/resume/stop entity is run, per entity domain."""
 _NOT_A_VALUE: Final = frozenset({STATE_UNAVAILABLE, STATE_UNKNOWN, "", "none"})
 _NO_FAILURE: Final = frozenset({"off", "0", "false", "ok", "no error", "no_error"})
-_DURATION_UNITS: Final = {"s": 1, "min": 60, "h": 3600, "d": 86400}
+_DURATION_UNITS: Final = {"ms": 0.001, "s": 1, "min": 60, "h": 3600, "d": 86400}
 _FOLLOWED_ROLES: Final = (
     "state",
     "job_name",
@@ -205,10 +205,10 @@ class HaDeviceBackend:
             self._job_started = dt_util.utcnow().isoformat(timespec="seconds")
         if self._job_started is None:
             return None
-        name = self._text("job_name")
         return JobSnapshot(
-            id=f"{name or 'print'}@{self._job_started}",
-            name=name,
+            # not the name: it may come late or flicker, which is no new print
+            id=f"print@{self._job_started}",
+            name=self._text("job_name"),
             progress=bounded_progress(self._number("progress")),
             time_remaining=self._duration("time_remaining"),
         )
@@ -249,9 +249,14 @@ class HaDeviceBackend:
             return None
         state = self._hass.states.get(self._entities[role])
         if state is not None and state.attributes.get("device_class") == "timestamp":
-            finish: datetime | None = dt_util.parse_datetime(raw)
+            try:
+                finish: datetime | None = dt_util.parse_datetime(raw)
+            except ValueError:  # "2026-13-01T...": shaped like a date, but none
+                return None
             if finish is None:
                 return None
+            if finish.tzinfo is None:  # no offset: Home Assistant's time zone
+                finish = finish.replace(tzinfo=dt_util.get_default_time_zone())
             return bounded_duration((finish - dt_util.utcnow()).total_seconds())
         unit = state.attributes.get(ATTR_UNIT_OF_MEASUREMENT) if state else None
         try:
@@ -316,7 +321,8 @@ class HaDeviceBackend:
             if entity_id.startswith("image."):
                 return (await async_get_image_entity(self._hass, entity_id)).content
             return (await async_get_camera_image(self._hass, entity_id)).content
-        except HomeAssistantError as err:
+        except (HomeAssistantError, OSError, TimeoutError, ValueError) as err:
+            # another integration's camera failing is no picture, never an error
             _LOGGER.debug("No picture from %s: %s", entity_id, err)
             return None
 

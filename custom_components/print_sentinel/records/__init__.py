@@ -7,40 +7,25 @@ image) and starts it once the camera is known (`async_start_recorder`).
 
 from __future__ import annotations
 
-from typing import Any
-
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.dispatcher import async_dispatcher_send
 
 from ..const import CONF_DETECTION_CAMERA
-from ..coordinator import PrintSentinelConfigEntry
-from .const import SIGNAL_DETECTION_CHECK
+from ..runtime import PrintSentinelConfigEntry
 from .http import async_register_view
 from .recorder import PrintRecorder, RecorderSettings, ffmpeg_binary
+from .signals import async_record_check
 
-RECORDER_KEY = "recorder"
-
-
-@callback
-def async_record_check(
-    hass: HomeAssistant, entry_id: str, entry: dict[str, Any]
-) -> None:
-    """Note one detection check (or action) in the running print's record.
-
-    `entry` holds what is known of the check, any of: `score` (0-100), `kind`,
-    `reason`, `error` (the detector or camera failed: a gap in the chart),
-    `decision` ("ok", "warning", "failure"), `action` ("paused", "notified", ...),
-    `warning_level` and `failure_level` (the policy's lines in the chart); or a
-    `type` of "false_alarm" for a user's false-alarm mark. Safe to call when no
-    recorder runs.
-    """
-    async_dispatcher_send(hass, SIGNAL_DETECTION_CHECK.format(entry_id), entry)
+__all__ = [
+    "async_create_recorder",
+    "async_record_check",
+    "async_start_recorder",
+    "get_recorder",
+]
 
 
 def get_recorder(entry: PrintSentinelConfigEntry) -> PrintRecorder | None:
     """Return the recorder of a config entry, if it has one."""
-    recorder = entry.runtime_data.extra.get(RECORDER_KEY)
-    return recorder if isinstance(recorder, PrintRecorder) else None
+    return entry.runtime_data.recorder
 
 
 @callback
@@ -54,8 +39,12 @@ def async_create_recorder(
         entry,
         runtime.coordinator,
         RecorderSettings.from_options(entry.options, camera_entity_id=""),
+        links=runtime.links,
+        flagged_frame=lambda: (
+            runtime.monitor.state.flagged_frame if runtime.monitor is not None else None
+        ),
     )
-    runtime.extra[RECORDER_KEY] = recorder
+    runtime.recorder = recorder
     return recorder
 
 
@@ -65,8 +54,7 @@ async def async_start_recorder(
     """Start recording with the detection camera, else the printer's own camera."""
     if (recorder := get_recorder(entry)) is None:
         return
-    extra = entry.runtime_data.extra
-    own = extra.get("camera_entity_id") or ""
+    own = entry.runtime_data.links.camera_entity_id or ""
     recorder.settings.camera_entity_id = entry.options.get(CONF_DETECTION_CAMERA) or own
     recorder.own_camera = recorder.settings.camera_entity_id == own
     recorder.settings.ffmpeg = ffmpeg_binary(hass)

@@ -9,8 +9,8 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from ..coordinator import PrintSentinelConfigEntry
 from ..entity import attach_to_device
+from ..runtime import PrintSentinelConfigEntry
 from .chart import parse_time
 from .recorder import PrintRecorder
 
@@ -26,9 +26,7 @@ def async_setup_record_images(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the chart image of a printer that records its prints."""
-    from . import get_recorder
-
-    if (recorder := get_recorder(entry)) is not None:
+    if (recorder := entry.runtime_data.recorder) is not None:
         async_add_entities([RecordChartImage(hass, recorder)])
 
 
@@ -65,7 +63,7 @@ class RecordChartImage(ImageEntity):
     async def async_added_to_hass(self) -> None:
         """Follow the recorder; tell automations which entity this is."""
         await super().async_added_to_hass()
-        self.recorder.entry.runtime_data.extra["chart_entity_id"] = self.entity_id
+        self.recorder.links.chart_entity_id = self.entity_id
         self.async_on_remove(self.recorder.async_add_listener(self._handle_change))
 
     @property

@@ -23,9 +23,10 @@ import logging
 from pathlib import Path
 import re
 import shutil
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.camera import async_get_image
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
@@ -34,7 +35,7 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
 from ..const import CONF_SNAPSHOT_URL, DOMAIN, EVENT_DETECTION
-from ..coordinator import PrinterCoordinator, PrintSentinelConfigEntry
+from ..coordinator import PrinterCoordinator
 from ..detection.frames import prepare_frame
 from ..job_events import (
     CANCELLED,
@@ -45,6 +46,7 @@ from ..job_events import (
     STARTED,
     job_events,
 )
+from ..links import EntityLinks
 from ..printers.base import Capability, PrinterError, PrinterSnapshot, PrinterState
 from .chart import ChartSpec, draw_chart, parse_time
 from .const import (
@@ -76,6 +78,11 @@ from .const import (
 )
 from .store import PrintRecord, RecordStore, StorageError
 from .timelapse import assemble, frame_due, frame_paths, thin, write_frame
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ..detection.verdict import Frame
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -158,15 +165,24 @@ class PrintRecorder:
     def __init__(
         self,
         hass: HomeAssistant,
-        entry: PrintSentinelConfigEntry,
+        entry: ConfigEntry,
         coordinator: PrinterCoordinator,
         settings: RecorderSettings,
+        *,
+        links: EntityLinks,
+        flagged_frame: Callable[[], Frame | None] = lambda: None,
     ) -> None:
-        """Initialise; nothing runs until `async_start`."""
+        """Initialise; nothing runs until `async_start`.
+
+        `flagged_frame` returns the frame of detection's latest warning or failure
+        (kept with the record); `links` names the device and the chart in events.
+        """
         self.hass = hass
         self.entry = entry
         self.coordinator = coordinator
         self.settings = settings
+        self.links = links
+        self._flagged_frame = flagged_frame
         self.store = RecordStore(records_root(hass, entry.entry_id))
         self.record: PrintRecord | None = None
         """The print being recorded now."""
@@ -411,8 +427,7 @@ class PrintRecorder:
             "kind": verdict.get("kind"),
             "reason": str(verdict.get("reason") or "")[:300],
         }
-        monitor = self.entry.runtime_data.monitor
-        frame = monitor.state.flagged_frame if monitor is not None else None
+        frame = self._flagged_frame()
         if (
             frame is not None
             and self.stopped is None
@@ -678,13 +693,12 @@ class PrintRecorder:
         if record.chart and record.id not in deleted:
             self.last_record = record
         self._notify()
-        runtime = self.entry.runtime_data
         base = f"media-source://{DOMAIN}/{self.entry.entry_id}/{record.id}"
         self.hass.bus.async_fire(
             EVENT_RECORD,
             {
                 "entry_id": self.entry.entry_id,
-                "device_id": runtime.extra.get("device_id"),
+                "device_id": self.links.device_id,
                 "record_id": record.id,
                 "file_name": record.file_name,
                 "outcome": record.outcome,
@@ -702,7 +716,7 @@ class PrintRecorder:
                     if record.chart
                     else None
                 ),
-                "chart_entity_id": runtime.extra.get("chart_entity_id"),
+                "chart_entity_id": self.links.chart_entity_id,
             },
         )
 

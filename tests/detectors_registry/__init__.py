@@ -1,0 +1,1 @@
+"""Tests of the detector registry: what a new detector needs, and nothing more."""
