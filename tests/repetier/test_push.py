@@ -55,6 +55,9 @@ def quick_reconnect(monkeypatch: pytest.MonkeyPatch) -> None:
     """
     monkeypatch.setattr(repetier_socket, "BACKOFF", (0.1,))
     monkeypatch.setattr(repetier_socket, "HEARTBEAT", None)
+    # temperatures resync at once here (their own throttle has a test below)
+    monkeypatch.setattr(repetier_socket, "TEMP_RESYNC_SECONDS", 0.0)
+    monkeypatch.setattr(repetier_socket, "IDLE_TEMP_RESYNC_SECONDS", 0.0)
 
 
 @pytest.fixture
@@ -190,6 +193,33 @@ async def test_pushed_changes_show_without_a_single_http_poll(
     assert http_polls(server) == []
     assert {"listPrinter", "stateList"} <= set(server.socket_requests)
     assert events == ["started", "finished"]
+
+
+async def test_temperatures_alone_resync_seldom_a_state_change_at_once(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    server: RepetierSimulator,
+    loaded: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The server pushes temperatures every second: not a resync each second.
+
+    A pause (a state event) still shows within a second, also while a resync for
+    temperatures is waiting.
+    """
+    monkeypatch.setattr(repetier_socket, "TEMP_RESYNC_SECONDS", 3.0)
+    server.start_job(SLUG, "benchy.gcode", duration=3600)
+    await until(hass, freezer, lambda: state(hass, STATE) == "printing")
+    await wait(hass, freezer, 1.2)  # past the start's resync
+    server.socket_requests.clear()
+    for _ in range(8):  # 8 temperature events in about 2 s
+        server.push_event("temp", SLUG)
+        await wait(hass, freezer, 0.25)
+    assert server.socket_requests.count("listPrinter") <= 1
+    server.printers[SLUG].paused = True
+    server.push_changes("state", SLUG)
+    await until(hass, freezer, lambda: state(hass, STATE) == "paused", within=1.5)
+    assert server.socket_requests.count("listPrinter") <= 2
 
 
 async def test_a_job_stopped_on_the_server_is_cancelled_not_finished(

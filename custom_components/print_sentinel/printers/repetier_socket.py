@@ -47,7 +47,16 @@ REQUEST_TIMEOUT: Final = 10.0
 HEARTBEAT: float | None = 30.0
 """Seconds between websocket pings; a server that stops answering is dropped."""
 RESYNC_SECONDS: Final = 1.0
-"""Events within this many seconds share one resync (temperatures come every second)."""
+"""Events within this many seconds share one resync."""
+TEMP_RESYNC_SECONDS: float = 10.0
+"""A resync for temperature events alone waits this long after the last one: the
+server sends them every second, and temperatures (and the progress read with them)
+need no fresher view than polling gives. Any other event resyncs within
+`RESYNC_SECONDS`."""
+IDLE_TEMP_RESYNC_SECONDS: float = 30.0
+"""The same while the printer has no job (as polling does when idle)."""
+QUIET_EVENTS: Final = frozenset({"temp"})
+"""Events that are only worth a resync at `TEMP_RESYNC_SECONDS`."""
 BACKOFF: Final = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 """Seconds before each reconnect attempt; the last repeats."""
 ENDINGS: Final = {"jobFinished": "finished", "jobKilled": "killed"}
@@ -87,7 +96,9 @@ class RepetierSocket:
         self._ids = itertools.count(1)
         self._pending: dict[int, asyncio.Future[Any]] = {}
         self._resync_task: asyncio.Task[None] | None = None
-        self._resync_again = False
+        self._resync_due: float | None = None
+        """When the next resync should run (clock time); None: none is wanted."""
+        self._resync_wake = asyncio.Event()
         self._last_resync = -1e9
         self._outage_logged = False
         self.healthy = False
@@ -206,6 +217,7 @@ class RepetierSocket:
 
     def _set_unhealthy(self) -> None:
         self.healthy = False
+        self._resync_due = None
         self.ended = None
         for future in self._pending.values():
             if not future.done():
@@ -232,6 +244,7 @@ class RepetierSocket:
         if not message.get("eventList") or not isinstance(events, list):
             return
         changed = False
+        urgent = False
         for event in events[:MAX_EVENTS]:
             if not isinstance(event, dict) or not isinstance(event.get("event"), str):
                 continue
@@ -239,12 +252,27 @@ class RepetierSocket:
             if printer not in (None, "", self._slug) or event["event"] == "ping":
                 continue
             changed = True
+            urgent = urgent or event["event"] not in QUIET_EVENTS
             if event["event"] == "jobStarted":
                 self.ended = None
             elif (ending := ENDINGS.get(event["event"])) is not None:
                 self.ended = ending
         if changed:
-            self._schedule_resync()
+            self._schedule_resync(
+                RESYNC_SECONDS
+                if urgent
+                else TEMP_RESYNC_SECONDS
+                if self._has_job()
+                else IDLE_TEMP_RESYNC_SECONDS
+            )
+
+    def _has_job(self) -> bool:
+        """Whether the newest `listPrinter` shows a job on this printer."""
+        for entry in self.printers or ():
+            if entry.get("slug") == self._slug:
+                job = entry.get("job")
+                return isinstance(job, str) and job not in ("", "none")
+        return False
 
     async def _request(self, action: str) -> Any:
         ws = self._ws
@@ -279,20 +307,31 @@ class RepetierSocket:
         self.printers = [p for p in printers if isinstance(p, dict)][:100]
         self.states = states
 
-    def _schedule_resync(self) -> None:
-        if self._resync_task is not None and not self._resync_task.done():
-            self._resync_again = True
-            return
-        self._resync_task = asyncio.get_running_loop().create_task(
-            self._resync_soon(), name=f"Repetier-Server push resync {self._where}"
-        )
+    def _schedule_resync(self, after: float) -> None:
+        """Resync `after` seconds after the last one (at once if that has passed).
+
+        An urgent event moves a resync that waits for temperatures forward; a
+        quiet one never delays one that is due sooner.
+        """
+        due = self._last_resync + after
+        if self._resync_due is None or due < self._resync_due:
+            self._resync_due = due
+            self._resync_wake.set()
+        if self._resync_task is None or self._resync_task.done():
+            self._resync_task = asyncio.get_running_loop().create_task(
+                self._resync_soon(), name=f"Repetier-Server push resync {self._where}"
+            )
 
     async def _resync_soon(self) -> None:
-        while True:
-            self._resync_again = False
-            wait = self._last_resync + RESYNC_SECONDS - self._clock()
+        while (due := self._resync_due) is not None:
+            wait = due - self._clock()
             if wait > 0:
-                await asyncio.sleep(wait)
+                self._resync_wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(wait):
+                        await self._resync_wake.wait()
+                continue  # due again, or moved forward by an urgent event
+            self._resync_due = None
             try:
                 await self._resync()
             except aiohttp.ClientError, TimeoutError, PrinterResponseError:
@@ -302,8 +341,6 @@ class RepetierSocket:
                 raise
             if self.healthy:
                 self._on_change()
-            if not self._resync_again:
-                return
 
 
 def _redact(text: str, secret: str) -> str:
