@@ -78,7 +78,6 @@ from ..const import (
     DOMAIN,
 )
 from ..printers.base import PrinterSnapshot
-from .detectors.ai_task import AITaskDetector
 from .detectors.gadget import GadgetDetector
 from .detectors.openai_compat import OpenAIDetector, valid_base_url
 from .detectors.printwatch import PrintWatchDetector
@@ -252,6 +251,10 @@ def _ai_task_check(hass: HomeAssistant, options: Mapping[str, Any]) -> str | Non
 def _build_ai_task(
     hass: HomeAssistant, entry: ConfigEntry, options: Mapping[str, Any], camera: str
 ) -> Detector:
+    # imported when one is configured: HA's ai_task pulls in conversation, pydantic
+    # and more, which the other detectors never need
+    from .detectors.ai_task import AITaskDetector
+
     return AITaskDetector(hass, options[CONF_AI_TASK_ENTITY], camera)
 
 

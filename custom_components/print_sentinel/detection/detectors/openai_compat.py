@@ -8,6 +8,10 @@ field; anything off (no JSON, wrong types, out of range, a refusal, no choices, 
 null message) is a `DetectorBadResponse`, never a failure and never an exception
 of another type. Redirects are not followed. The API key lives only inside the SDK
 client: it is never logged nor put in an exception message.
+
+The SDK (`openai`, ~800 modules) is imported only when a detector builds its
+client, in the executor (`async_prepare`): an entry without an OpenAI-compatible
+detector never imports it, and importing the integration stays cheap.
 """
 
 from __future__ import annotations
@@ -17,16 +21,16 @@ import base64
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+import functools
 import importlib
 import json
 import logging
 import math
 import threading
 import time
-from typing import Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import httpx
-import openai
 from yarl import URL
 
 from ..cost import (
@@ -61,6 +65,9 @@ from ..verdict import (
 )
 from .bounded import MAX_ANSWER_BYTES, NotJSON, loads
 
+if TYPE_CHECKING:
+    import openai
+
 _LOGGER = logging.getLogger(__name__)
 
 NAME: Final = "openai"
@@ -93,8 +100,31 @@ SDK_LAZY_PACKAGES: Final = (
 that calls `importlib.import_module` on first access: resolved in the executor too."""
 
 
-class AnswerTooLargeError(openai.OpenAIError):
-    """The answer is larger than MAX_ANSWER_BYTES (the rest was not read)."""
+if TYPE_CHECKING:
+
+    class AnswerTooLargeError(openai.OpenAIError):
+        """The answer is larger than MAX_ANSWER_BYTES (the rest was not read)."""
+
+else:
+
+    def __getattr__(name: str) -> Any:
+        """`AnswerTooLargeError`, made when first asked for (it imports the SDK)."""
+        if name == "AnswerTooLargeError":
+            return _answer_too_large_error()
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@functools.cache
+def _answer_too_large_error() -> type[AnswerTooLargeError]:
+    """The SDK error raised for an answer too large (the SDK passes it on as is)."""
+    import openai  # only with a detector: see the module doc
+
+    class Error(openai.OpenAIError):
+        """The answer is larger than MAX_ANSWER_BYTES (the rest was not read)."""
+
+    Error.__module__ = __name__
+    Error.__name__ = Error.__qualname__ = "AnswerTooLargeError"
+    return cast("type[AnswerTooLargeError]", Error)
 
 
 class _NoTransport(httpx.AsyncBaseTransport):
@@ -127,12 +157,14 @@ class BoundedClient(httpx.AsyncClient):
         try:
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > self._limit:
-                raise AnswerTooLargeError(f"the answer announces {declared} bytes")
+                raise _answer_too_large_error()(
+                    f"the answer announces {declared} bytes"
+                )
             body = bytearray()
             async for chunk in response.aiter_bytes():
                 body += chunk
                 if len(body) > self._limit:
-                    raise AnswerTooLargeError(
+                    raise _answer_too_large_error()(
                         f"the answer is larger than {self._limit} bytes"
                     )
         finally:
@@ -316,6 +348,8 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
 
 def map_openai_error(err: openai.OpenAIError, timeout: float) -> DetectorError:
     """Turn an SDK error into our DetectorError (never carrying the API key)."""
+    import openai  # loaded already: `err` is one of its errors
+
     if isinstance(err, openai.APITimeoutError):
         return DetectorUnavailable(f"no answer within {timeout:g} s")
     if isinstance(err, openai.APIConnectionError):
@@ -395,15 +429,10 @@ class OpenAIDetector:
         self._prepare_lock = asyncio.Lock()
         if not valid_base_url(base_url):
             raise ValueError("the base URL must be an http(s) URL with a host")
-        self._client = openai.AsyncOpenAI(
-            api_key=api_key or "no-key",
-            base_url=base_url,
-            # The SDK speaks httpx2 and accepts legacy httpx clients at runtime,
-            # which is what Home Assistant shares (as openai_conversation does).
-            http_client=cast(Any, BoundedClient(http_client)),
-            max_retries=0,
-            timeout=self._timeout,
-        )
+        self._http_client = http_client
+        self._api_key = api_key or "no-key"
+        self._base_url = base_url
+        self._sdk_client: openai.AsyncOpenAI | None = None
 
     @property
     def model(self) -> str:
@@ -419,7 +448,31 @@ class OpenAIDetector:
         """Describe the detector without its key."""
         return f"OpenAIDetector(model={self._model!r}, detail={self._detail!r})"
 
+    def _build_client(self) -> openai.AsyncOpenAI:
+        """Import the SDK and build its client (blocking: run in the executor)."""
+        import openai  # only with this detector: see the module doc
+
+        return openai.AsyncOpenAI(
+            api_key=self._api_key,
+            base_url=self._base_url,
+            # The SDK speaks httpx2 and accepts legacy httpx clients at runtime,
+            # which is what Home Assistant shares (as openai_conversation does).
+            http_client=cast(Any, BoundedClient(self._http_client)),
+            max_retries=0,
+            timeout=self._timeout,
+        )
+
+    @property
+    def _client(self) -> openai.AsyncOpenAI:
+        """The SDK client (built by `async_prepare`, which every call awaits)."""
+        if self._sdk_client is None:
+            raise RuntimeError("the SDK client is built by async_prepare")
+        return self._sdk_client
+
     def _prepare(self) -> None:
+        with _PRELOAD_LOCK:  # one thread at a time imports the SDK
+            if self._sdk_client is None:
+                self._sdk_client = self._build_client()
         preload_sdk()
         self._client.platform_headers()
         # The client's resources are built on first access, importing lazily.
@@ -429,8 +482,9 @@ class OpenAIDetector:
     async def async_prepare(self) -> None:
         """Do the SDK's blocking first-use work in the executor (call at set-up).
 
-        Reads the platform headers and imports what the SDK loads lazily, which
-        would otherwise block the event loop for ~0.3-0.6 s on the first call.
+        Imports the SDK and builds its client, reads the platform headers and
+        imports what the SDK loads lazily, which would otherwise block the event
+        loop for ~0.3-0.6 s on the first call.
         """
         async with self._prepare_lock:
             if not self._platform_ready:
@@ -439,6 +493,12 @@ class OpenAIDetector:
 
     async def _async_prepare(self) -> None:
         await self.async_prepare()
+
+    @staticmethod
+    def _sdk_errors() -> type[openai.OpenAIError]:
+        import openai  # loaded already by async_prepare
+
+        return openai.OpenAIError
 
     async def _async_call(self, call: Any, limit: float) -> object:
         """Run one raw SDK call within `limit` s; return its body as strict JSON.
@@ -451,7 +511,7 @@ class OpenAIDetector:
                 raw = await call()
         except TimeoutError:
             raise DetectorUnavailable(f"no answer within {limit:g} s") from None
-        except openai.OpenAIError as err:
+        except self._sdk_errors() as err:
             mapped = map_openai_error(err, limit)
             _LOGGER.debug("Vision API call failed: %s", mapped)
             raise mapped from None
