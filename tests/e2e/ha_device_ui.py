@@ -89,7 +89,11 @@ async def pick_device(ui: UiPage, device_name: str) -> str:
     await dialog.locator("ha-selector-device ha-picker-field").first.click()
     combo = dialog.locator("ha-selector-device ha-picker-combo-box")
     await combo.locator("input").first.fill(device_name)
-    row = combo.locator(".combo-box-row").filter(has_text=device_name)
+    # the row's element differs between frontend releases (2026.10: a
+    # `.combo-box-row`; 2026.11: a list option): whichever shows the device
+    row = combo.locator(
+        ".combo-box-row, [role=option], ha-combo-box-item, mwc-list-item"
+    ).filter(has_text=device_name)
     await row.first.wait_for()
     await ui.step("ha-device-picker-open")
     text = await deep_text(row)
