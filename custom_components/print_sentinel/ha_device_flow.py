@@ -31,6 +31,7 @@ from .const import (
     DOMAIN,
     PRINTER_TYPE_HA_DEVICE,
 )
+from .flow_base import MAX_NAME_LENGTH, FlowBase
 from .printers.ha_device import HaDeviceBackend
 from .printers.ha_profiles import (
     ROLE_DOMAINS,
@@ -42,13 +43,8 @@ from .printers.ha_profiles import (
 )
 
 if TYPE_CHECKING:
-    from homeassistant.config_entries import ConfigEntry, ConfigFlow
+    from homeassistant.config_entries import ConfigEntry
 
-    _Base = ConfigFlow
-else:
-    _Base = object
-
-MAX_NAME_LENGTH: Final = 64
 MAX_STATE_VALUES: Final = 20
 """Values per state list (and their length) a form may carry."""
 MAX_STATE_VALUE_LENGTH: Final = 64
@@ -130,7 +126,7 @@ def create_ha_device_backend(
     )
 
 
-class HaDeviceFlowMixin(_Base):
+class HaDeviceFlowMixin(FlowBase):
     """The `ha_device` and `ha_entities` steps of `PrintSentinelConfigFlow`."""
 
     _ha_device: dict[str, Any]

@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any
 
 from homeassistant.config_entries import ConfigFlowResult
 from homeassistant.const import (
@@ -26,13 +26,13 @@ from homeassistant.const import (
     CONF_USERNAME,
 )
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import selector
 from homeassistant.helpers.device_registry import format_mac
 from homeassistant.helpers.httpx_client import get_async_client
 from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
 import probatio as vol
 
 from .const import CONF_PRINTER_TYPE, DEFAULT_USERNAME, LOGGER, PRINTER_TYPE_PRUSALINK
+from .flow_base import MAX_NAME_LENGTH, PASSWORD_SELECTOR, FlowBase
 from .printers.base import (
     PrinterAuthError,
     PrinterConnectionError,
@@ -41,18 +41,6 @@ from .printers.base import (
     PrinterResponseError,
 )
 from .printers.prusalink import PrusaLinkBackend, normalize_host
-
-if TYPE_CHECKING:
-    from homeassistant.config_entries import ConfigFlow
-
-    _Base = ConfigFlow
-else:
-    _Base = object
-
-PASSWORD_SELECTOR = selector.TextSelector(
-    selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
-)
-MAX_NAME_LENGTH: Final = 64
 
 
 def _prusalink_schema(
@@ -121,7 +109,7 @@ async def validate_prusalink(
         return None, {"base": "unknown"}
 
 
-class PrusaLinkFlowMixin(_Base):
+class PrusaLinkFlowMixin(FlowBase):
     """The PrusaLink steps of `PrintSentinelConfigFlow`."""
 
     _discovered: dict[str, Any]

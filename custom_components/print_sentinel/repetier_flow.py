@@ -35,7 +35,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 import ipaddress
 import re
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 from homeassistant.config_entries import SOURCE_RECONFIGURE, ConfigFlowResult
@@ -53,6 +53,7 @@ from .const import (
     LOGGER,
     PRINTER_TYPE_REPETIER,
 )
+from .flow_base import PASSWORD_SELECTOR, FlowBase
 from .printers.base import (
     PrinterAuthError,
     PrinterConnectionError,
@@ -61,16 +62,6 @@ from .printers.base import (
 )
 from .printers.repetier import RepetierBackend, RepetierPrinterInfo, async_list_printers
 
-if TYPE_CHECKING:
-    from homeassistant.config_entries import ConfigFlow
-
-    _Base = ConfigFlow
-else:
-    _Base = object
-
-PASSWORD_SELECTOR = selector.TextSelector(
-    selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
-)
 OFFLINE_SUFFIX = " (offline)"
 """Appended to the label of a printer the server is not connected to."""
 NO_WEBCAM = "none"
@@ -289,7 +280,7 @@ def _without_key(user_input: Mapping[str, Any] | None) -> dict[str, Any]:
     return {k: v for k, v in (user_input or {}).items() if k != CONF_API_KEY}
 
 
-class RepetierFlowMixin(_Base):
+class RepetierFlowMixin(FlowBase):
     """The Repetier-Server steps of `PrintSentinelConfigFlow`."""
 
     _repetier_server: RepetierServer | None = None

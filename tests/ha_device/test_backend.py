@@ -165,7 +165,7 @@ async def test_a_running_print_is_read_from_the_entities(hass: HomeAssistant) ->
     assert snapshot.job.time_remaining == 37 * 60
     assert snapshot.extra[PRINTER_FAILURE] is None
     assert backend.capabilities == {Capability.CAMERA, Capability.MATERIAL}
-    assert backend.entity_ids == ENTITIES
+    assert backend.diagnostics()["entities"] == ENTITIES
     # every sensor has its entity, but no target temperatures are read
     assert backend.unreported == {
         "z_height",

@@ -184,7 +184,8 @@ def _suggested(result: Any) -> dict[str, Any]:
     return values
 
 
-async def _add_through_the_flow(hass: HomeAssistant, device_id: str) -> ConfigEntry:
+async def _device_form(hass: HomeAssistant) -> Any:
+    """Add integration > Print Sentinel > a printer already in Home Assistant."""
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_USER}
     )
@@ -194,6 +195,11 @@ async def _add_through_the_flow(hass: HomeAssistant, device_id: str) -> ConfigEn
         result["flow_id"], {"next_step_id": "ha_device"}
     )
     assert result["step_id"] == "ha_device"
+    return result
+
+
+async def _add_through_the_flow(hass: HomeAssistant, device_id: str) -> ConfigEntry:
+    result = await _device_form(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_DEVICE_ID: device_id}
     )
@@ -222,12 +228,7 @@ async def test_printer_is_added_with_its_entities_proposed(
     """Pick the device; every role the integration has is proposed; it loads."""
     live = await _live_printer(hass, integration)
     fake = live.fake
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "ha_device"}
-    )
+    result = await _device_form(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_DEVICE_ID: fake.device_id}
     )
@@ -251,12 +252,7 @@ async def test_printer_is_added_with_its_entities_proposed(
     assert registry.async_get(state).device_id == fake.device_id
     assert not dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
     # the same device cannot be added twice
-    again = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
-    again = await hass.config_entries.flow.async_configure(
-        again["flow_id"], {"next_step_id": "ha_device"}
-    )
+    again = await _device_form(hass)
     again = await hass.config_entries.flow.async_configure(
         again["flow_id"], {CONF_DEVICE_ID: fake.device_id}
     )
@@ -421,12 +417,7 @@ async def test_reconfigure_changes_the_entities_and_state_values(
 async def test_form_refuses_what_cannot_work(hass: HomeAssistant) -> None:
     """A missing entity, a wrong kind of entity, no printing value: clear errors."""
     live = await _live_printer(hass, "octoprint")
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "ha_device"}
-    )
+    result = await _device_form(hass)
     bad = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_DEVICE_ID: "no-such-device"}
     )
@@ -458,12 +449,7 @@ async def test_print_sentinels_own_device_is_refused(
     device = dr.async_entries_for_config_entry(
         dr.async_get(hass), init_integration.entry_id
     )[0]
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "ha_device"}
-    )
+    result = await _device_form(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_DEVICE_ID: device.id}
     )

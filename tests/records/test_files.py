@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import io
 from pathlib import Path
 import shutil
+import uuid
 
 import imageio_ffmpeg
 from PIL import Image
@@ -105,16 +106,30 @@ def test_unsafe_names_are_refused(tmp_path: Path) -> None:
 
 
 def test_a_failed_write_is_a_storage_error_and_keeps_the_old_record(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = RecordStore(tmp_path / "entry")
     record = _record(store, 1)
     record.outcome = "finished"
     # a folder where the temporary file would go: the write fails
-    (store.folder(record.id) / "record.json.tmp").mkdir()
+    monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=0))
+    (store.folder(record.id) / f"record.json.{uuid.UUID(int=0).hex}.tmp").mkdir()
     with pytest.raises(StorageError):
         store.save(record)
     assert store.read(record.id).outcome is None  # type: ignore[union-attr]
+
+
+def test_two_writers_of_one_file_do_not_break_each_other(tmp_path: Path) -> None:
+    """A recorder finishing after a reload writes beside the new one: no error."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = RecordStore(tmp_path / "entry")
+    records = [_record(store, number) for number in range(1, 4)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for future in [pool.submit(store.save, records[0]) for _ in range(40)]:
+            future.result()  # raises StorageError if one moved another's file
+    assert store.read(records[0].id) is not None
+    assert not list(store.folder(records[0].id).glob("*.tmp"))
 
 
 # --- timelapse ----------------------------------------------------------------

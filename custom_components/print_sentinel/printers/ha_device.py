@@ -126,23 +126,25 @@ class HaDeviceBackend:
     @property
     def unreported(self) -> frozenset[str]:
         """Sensor keys this printer never reports: no entity for them."""
-        missing = {"z_height", "print_speed", "flow", "time_printing"}
+        # no role gives motion, speed, flow, print time or temperature targets
+        missing = {
+            "z_height",
+            "print_speed",
+            "flow",
+            "time_printing",
+            "nozzle_target",
+            "bed_target",
+        }
         for role, keys in (
             ("job_name", {"job_name"}),
             ("progress", {"progress"}),
             ("time_remaining", {"time_remaining", "estimated_finish"}),
-            ("nozzle", {"nozzle_temperature", "nozzle_target"}),
-            ("bed", {"bed_temperature", "bed_target"}),
+            ("nozzle", {"nozzle_temperature"}),
+            ("bed", {"bed_temperature"}),
         ):
             if role not in self._entities:
                 missing |= keys
-        missing |= {"nozzle_target", "bed_target"}
         return frozenset(missing)
-
-    @property
-    def entity_ids(self) -> dict[str, str]:
-        """Role to entity id, as configured."""
-        return dict(self._entities)
 
     async def async_get_identity(self) -> PrinterIdentity:
         """Who the printer is: its device in Home Assistant's device registry."""

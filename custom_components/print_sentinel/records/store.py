@@ -22,6 +22,7 @@ from pathlib import Path
 import re
 import shutil
 from typing import Any, Final
+import uuid
 
 INDEX_FILE: Final = "index.json"
 RECORD_FILE: Final = "record.json"
@@ -88,10 +89,15 @@ class PrintRecord:
 
 
 def _write_json(path: Path, data: object) -> None:
-    """Write JSON atomically (a crash leaves the old file, never half a file)."""
-    tmp = path.with_name(path.name + ".tmp")
+    """Write JSON atomically (a crash leaves the old file, never half a file).
+
+    Each write has a temporary file of its own: two writers of one file (a
+    recorder still finishing after a reload, beside the new one) never move each
+    other's file away; the last one wins.
+    """
+    tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex}.tmp")
     try:
-        with tmp.open("w", encoding="utf-8") as fh:
+        with tmp.open("x", encoding="utf-8") as fh:
             json.dump(data, fh, ensure_ascii=False, separators=(",", ":"))
             fh.flush()
             os.fsync(fh.fileno())

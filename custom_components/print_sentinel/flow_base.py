@@ -1,0 +1,21 @@
+"""What every printer type's config flow mixin shares."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from homeassistant.helpers import selector
+
+if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigFlow
+
+    FlowBase = ConfigFlow
+    """For the type checker a mixin is a config flow (it runs as part of one)."""
+else:
+    FlowBase = object
+
+PASSWORD_SELECTOR: Final = selector.TextSelector(
+    selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
+)
+MAX_NAME_LENGTH: Final = 64
+"""Longest printer name a form takes."""
