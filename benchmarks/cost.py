@@ -25,8 +25,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 import math
-from pathlib import Path
-import re
 import sys
 
 import httpx
@@ -53,6 +51,8 @@ from custom_components.print_sentinel.detection.frames import prepare_frame
 from custom_components.print_sentinel.detection.verdict import Frame
 from simulators.openai_compat import OpenAISimulator
 from simulators.scene import Scene, render_frame
+
+from . import readme
 
 API_KEY = "sk-benchmark-0000000000000000"
 CHECKS = 6
@@ -127,9 +127,7 @@ ALTERNATIVE_MODELS: tuple[tuple[str, str], ...] = (
     ("gpt-4o-mini", "low"),
     ("gpt-4o-mini", "high"),
 )
-README = Path(__file__).resolve().parent.parent / "README.md"
-TABLE_START = "<!-- cost-table: written by scripts/bench cost --write-readme -->"
-TABLE_END = "<!-- /cost-table -->"
+TABLE = readme.Table("cost", "scripts/bench cost --write-readme")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -306,27 +304,6 @@ def readme_table(measured: Sequence[tuple[Measured, float]]) -> list[str]:
     return lines
 
 
-def write_readme(lines: Sequence[str], path: Path = README) -> bool:
-    """Replace the README's cost table; return whether it changed."""
-    text = path.read_text(encoding="utf-8")
-    pattern = re.compile(re.escape(TABLE_START) + r".*?" + re.escape(TABLE_END), re.S)
-    if not pattern.search(text):
-        raise ValueError(f"{path} has no {TABLE_START!r} block")
-    block = "\n".join([TABLE_START, *lines, TABLE_END])
-    new = pattern.sub(lambda _: block, text)
-    path.write_text(new, encoding="utf-8")
-    return new != text
-
-
-def readme_block(path: Path = README) -> list[str]:
-    """The README's cost table as committed (without the markers)."""
-    text = path.read_text(encoding="utf-8")
-    match = re.search(
-        re.escape(TABLE_START) + r"\n(.*?)\n" + re.escape(TABLE_END), text, re.S
-    )
-    return match.group(1).split("\n") if match else []
-
-
 async def run_alternatives() -> list[tuple[Measured, float]]:
     """Measure the alternatives against a fresh simulator."""
     async with (
@@ -412,7 +389,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     sys.stdout.write("\n".join(asyncio.run(run())) + "\n")
     if args.readme:
-        write_readme(readme_table(asyncio.run(run_alternatives())))
+        TABLE.write(readme_table(asyncio.run(run_alternatives())))
 
 
 if __name__ == "__main__":

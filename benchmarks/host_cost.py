@@ -47,10 +47,14 @@ import time
 from typing import Any
 from unittest.mock import MagicMock
 
+from . import readme
+
 ROOT = Path(__file__).resolve().parent.parent
 OURS = "custom_components.print_sentinel"
 CORE = "homeassistant.components.prusalink"
 PREFIX = "host_cost"
+RESULTS = ROOT / "benchmarks" / "results" / "host_cost.json"
+TABLE = readme.Table("host", "scripts/bench host_cost --write-readme")
 PASSWORD = "benchmark-Secret-pw"
 USERNAME = "maker"
 CONTENDERS = ("print_sentinel", "prusalink")
@@ -560,12 +564,79 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--json", action="store_true", help="print the figures as JSON (tests)"
     )
+    parser.add_argument(
+        "--write-readme",
+        "--readme",
+        dest="readme",
+        action="store_true",
+        help="full run only: store benchmarks/results/host_cost.json and write "
+        "README.md's host-cost table",
+    )
     return parser.parse_args(argv)
 
 
+def store_results(figs: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    """Write the run's figures to `RESULTS`; return what was written."""
+    data: dict[str, Any] = {
+        "runs": {
+            name: getattr(args, name)
+            for name in ("runs", "setup_runs", "frame_repeats", "flavour")
+        },
+        "figures": figs,
+    }
+    return readme.store_json(RESULTS, data)
+
+
+def load_results(path: Path = RESULTS) -> dict[str, Any]:
+    """The stored run."""
+    return readme.load_json(path)
+
+
+def _share(value: float) -> str:
+    """A ratio below 1 as a percentage a reader can picture."""
+    percent = 100 * value
+    return f"{percent:.2g} %" if percent < 1 else f"{percent:.0f} %"
+
+
+def readme_table(data: dict[str, Any]) -> list[str]:
+    """README's table from a stored run: ratios only (times differ by machine)."""
+    f = data["figures"]
+
+    def ratio(name: str) -> float:
+        ours, anchor = f[name]
+        return float(ours / anchor)
+
+    lines = [
+        "| What it costs the host | Print Sentinel, relative to |",
+        "|---|---|",
+        f"| Importing the integration and its platforms "
+        f"| {ratio('import_wall_ms'):.1f}x core `prusalink`'s |",
+        f"| The same with an OpenAI-compatible detector configured (the OpenAI SDK) "
+        f"| {ratio('import_with_openai_wall_ms'):.0f}x core `prusalink`'s |",
+        f"| `async_setup_entry` of one printer "
+        f"| {ratio('setup_entry_ms'):.1f}x core `prusalink`'s; "
+        f"{_share(ratio('setup_entry_vs_warning_ms'))} of the "
+        f"{f['setup_entry_vs_warning_ms'][1] / 1000:g} s after which HA warns |",
+    ]
+    for size, label in (("1080p", "1080p"), ("4k", "4K")):
+        for name in sorted(
+            (n for n in f if n.startswith(f"frame_{size}_to_") and n.endswith("_ms")),
+            key=lambda n: int(n.split("_to_")[1].removesuffix("_cpu_ms")),
+        ):
+            side = name.split("_to_")[1].removesuffix("_cpu_ms")
+            lines.append(
+                f"| CPU to prepare one {label} camera JPEG for the detector "
+                f"({side} px) | {_share(ratio(name))} of the "
+                f"{f[name][1] / 1000:g} s check interval |"
+            )
+    return lines
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Print the figures."""
+    """Print the figures; --write-readme also stores them and writes the table."""
     args = parse_args(argv)
+    if args.readme and vars(args) != {**vars(parse_args([])), "readme": True}:
+        raise SystemExit("--write-readme takes the full run (no other arguments)")
     started = time.perf_counter()
     results = run(args.runs, args.setup_runs, args.frame_repeats, args.flavour)
     lines = format_report(results, args.flavour)
@@ -573,6 +644,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.stdout.write("\n".join(lines) + "\n")
     if args.json:
         sys.stdout.write(json.dumps(figures(results)) + "\n")
+    if args.readme:
+        TABLE.write(readme_table(store_results(figures(results), args)))
     return 0
 
 

@@ -31,17 +31,17 @@ import contextlib
 import contextvars
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-import json
 import logging
 from pathlib import Path
 import random
-import re
 import statistics
 import sys
 import tempfile
 import time
 from typing import Any
 from unittest.mock import MagicMock
+
+from . import readme
 
 PASSWORD = "benchmark-Secret-pw"
 USERNAME = "maker"
@@ -453,10 +453,8 @@ async def run_async(
     return all_results, lines
 
 
-README = Path(__file__).resolve().parent.parent / "README.md"
 RESULTS = Path(__file__).resolve().parent / "results" / "poll.json"
-TABLE_START = "<!-- poll-table: written by scripts/bench poll --write-readme -->"
-TABLE_END = "<!-- /poll-table -->"
+TABLE = readme.Table("poll", "scripts/bench poll --write-readme")
 FLAVOUR_LABEL = {
     "mk3s": "MK3S (Raspberry Pi PrusaLink), Digest",
     "mk3s-key": "MK3S (Raspberry Pi PrusaLink), API key",
@@ -504,15 +502,12 @@ def store_results(
         "print_hours": hours,
         "figures": {name: figures(r) for name, r in all_results.items()},
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", "utf-8")
-    return data
+    return readme.store_json(RESULTS, data)
 
 
 def load_results(path: Path = RESULTS) -> dict[str, Any]:
     """The stored run."""
-    data: dict[str, Any] = json.loads(path.read_text("utf-8"))
-    return data
+    return readme.load_json(path)
 
 
 def _r(ours: float, core: float) -> str:
@@ -541,27 +536,6 @@ def readme_table(data: dict[str, Any]) -> list[str]:
     return lines
 
 
-def write_readme(lines: Sequence[str], path: Path = README) -> bool:
-    """Replace the README's poll table; return whether it changed."""
-    text = path.read_text(encoding="utf-8")
-    pattern = re.compile(re.escape(TABLE_START) + r".*?" + re.escape(TABLE_END), re.S)
-    if not pattern.search(text):
-        raise ValueError(f"{path} has no {TABLE_START!r} block")
-    block = "\n".join([TABLE_START, *lines, TABLE_END])
-    new = pattern.sub(lambda _: block, text)
-    path.write_text(new, encoding="utf-8")
-    return new != text
-
-
-def readme_block(path: Path = README) -> list[str]:
-    """The README's poll table as committed (without the markers)."""
-    text = path.read_text(encoding="utf-8")
-    match = re.search(
-        re.escape(TABLE_START) + r"\n(.*?)\n" + re.escape(TABLE_END), text, re.S
-    )
-    return match.group(1).split("\n") if match else []
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the figures; --write-readme also stores them and writes the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
@@ -584,7 +558,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     all_results, lines = run(args.flavour, args.seed, args.print_hours)
     sys.stdout.write("\n".join(lines) + "\n")
     if args.readme:
-        write_readme(
+        TABLE.write(
             readme_table(store_results(all_results, args.seed, args.print_hours))
         )
     return 0

@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 import json
 import logging
+from pathlib import Path
 import random
 import statistics
 import sys
@@ -52,6 +53,8 @@ import time
 from typing import Any
 from unittest.mock import MagicMock, patch
 
+from . import readme
+
 MODES = ("push", "poll")
 SLUG = "prusa_i3"
 API_KEY = "bench-push-Secret-key-3344"
@@ -59,6 +62,8 @@ SERVER_UUID = "4f0b2c1e-0000-4000-8000-0000000be7c4"
 PREFIX = "repetier_push"
 ACTIVE = frozenset({"printing", "paused"})
 SETTLE_SECONDS = 2.0
+RESULTS = Path(__file__).resolve().parent / "results" / "repetier_push.json"
+TABLE = readme.Table("push", "scripts/bench repetier_push --write-readme")
 """Real seconds the loopback I/O of one step may take before the step moves on."""
 
 
@@ -462,6 +467,9 @@ async def run_async(args: argparse.Namespace) -> dict[str, Result]:
     return results
 
 
+SCENARIO_ARGS = ("idle_minutes", "print_minutes", "tail_minutes", "pauses")
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n", 1)[0])
@@ -489,12 +497,89 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--json", action="store_true", help="print the figures as JSON (tests)"
     )
+    parser.add_argument(
+        "--write-readme",
+        "--readme",
+        dest="readme",
+        action="store_true",
+        help="full run only: store benchmarks/results/repetier_push.json and "
+        "write README.md's push table",
+    )
     return parser.parse_args(argv)
 
 
+def store_results(
+    figs: dict[str, list[float]], args: argparse.Namespace
+) -> dict[str, Any]:
+    """Write the full run's figures to `RESULTS`; return what was written."""
+    data: dict[str, Any] = {
+        "scenario": {
+            name: getattr(args, name)
+            for name in (*SCENARIO_ARGS, "seed", "seeds", "step", "temp_every")
+        },
+        "figures": figs,
+    }
+    return readme.store_json(RESULTS, data)
+
+
+def load_results(path: Path = RESULTS) -> dict[str, Any]:
+    """The stored full run."""
+    return readme.load_json(path)
+
+
+def _x(push: float, poll: float) -> str:
+    return f"{push / poll:.2f}x" if poll else "-"
+
+
+def _n(value: float) -> str:
+    return f"{value:g}" if float(value).is_integer() else f"{value:.2f}"
+
+
+def readme_table(data: dict[str, Any]) -> list[str]:
+    """README's table from a stored run: per simulated minute, and counts."""
+    f = data["figures"]
+    lines = [
+        "| Repetier-Server, one simulated printer | Push (websocket) | Polling "
+        "| Push / polling |",
+        "|---|---|---|---|",
+    ]
+    for phase, label in (("idle", "idle"), ("printing", "with a job")):
+        push, poll = f[f"{phase}_http_per_minute"]
+        lines.append(
+            f"| HTTP requests a minute, {label} | {push:.2f} | {poll:.2f} "
+            f"| {_x(push, poll)} |"
+        )
+    for phase, label in (("idle", "idle"), ("printing", "with a job")):
+        push, poll = f[f"{phase}_socket_per_minute"]
+        lines.append(
+            f"| Requests over the websocket a minute, {label} | {push:.2f} "
+            f"| {poll:.2f} | - |"
+        )
+    for name, label in (("median", "median"), ("max", "slowest")):
+        push, poll = f[f"state_delay_{name}_s"]
+        lines.append(
+            f"| State change seen in HA, {label} (simulated s; 0: within the second) "
+            f"| {_n(push)} | {_n(poll)} | - |"
+        )
+    (push_seen, poll_seen), (push_missed, poll_missed) = (
+        f["changes_seen"],
+        f["changes_missed"],
+    )
+    lines.append(
+        f"| Changes measured (never seen) | {push_seen} ({push_missed}) "
+        f"| {poll_seen} ({poll_missed}) | - |"
+    )
+    return lines
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Print the figures."""
+    """Print the figures; --write-readme also stores them and writes the table."""
     args = parse_args(argv)
+    if args.readme and vars(args) != {
+        **vars(parse_args([])),
+        "readme": True,
+    }:
+        raise SystemExit("--write-readme takes the full run (no other arguments)")
     logging.disable(logging.WARNING)
     started = time.perf_counter()
     results = asyncio.run(run_async(args))
@@ -504,6 +589,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     lines = format_report(results, args)
     lines.append(f"# {PREFIX}: took {time.perf_counter() - started:.0f} s")
     sys.stdout.write("\n".join(lines) + "\n")
+    if args.readme:
+        TABLE.write(readme_table(store_results(figures(results), args)))
     return 0
 
 

@@ -36,7 +36,6 @@ import json
 import math
 import os
 from pathlib import Path
-import re
 import sys
 import time
 
@@ -52,7 +51,7 @@ from custom_components.print_sentinel.detection.policy import (
 from custom_components.print_sentinel.detection.scheduler import next_check_delay
 from custom_components.print_sentinel.detection.verdict import Verdict
 
-from . import corpus
+from . import corpus, readme
 from .corpus import (
     FAILURE,
     GOOD,
@@ -75,9 +74,7 @@ SENSITIVE: frozenset[str] = frozenset({"sentinel", "obico"})
 SEEDS = 30
 TARGET_INTERVAL = 20.0
 TARGET_SENSITIVITY = "medium"
-README = Path(__file__).resolve().parent.parent / "README.md"
-TABLE_START = "<!-- replay-table: written by scripts/bench replay --write-readme -->"
-TABLE_END = "<!-- /replay-table -->"
+TABLE = readme.Table("replay", "scripts/bench replay --write-readme")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -770,27 +767,6 @@ def readme_table(report: Report) -> list[str]:
     return lines
 
 
-def write_readme(report: Report, path: Path = README) -> bool:
-    """Replace the README's replay table; return whether it changed."""
-    text = path.read_text(encoding="utf-8")
-    pattern = re.compile(re.escape(TABLE_START) + r".*?" + re.escape(TABLE_END), re.S)
-    block = "\n".join([TABLE_START, *readme_table(report), TABLE_END])
-    if not pattern.search(text):
-        raise ValueError(f"{path} has no {TABLE_START!r} block")
-    new = pattern.sub(lambda _: block, text)
-    path.write_text(new, encoding="utf-8")
-    return new != text
-
-
-def readme_block(path: Path = README) -> list[str]:
-    """The README's replay table as committed (without the markers)."""
-    text = path.read_text(encoding="utf-8")
-    match = re.search(
-        re.escape(TABLE_START) + r"\n(.*?)\n" + re.escape(TABLE_END), text, re.S
-    )
-    return match.group(1).split("\n") if match else []
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and print its figures; --check: 1 if a target fails."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n", 1)[0])
@@ -837,7 +813,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.stdout.write("\n".join(format_report(report)) + "\n")
     if args.readme:
         store_results(report)
-        write_readme(load_results())
+        TABLE.write(readme_table(load_results()))
     if args.via == "client":
         from .corpus_client import main as client_main
 

@@ -33,7 +33,7 @@ def stored() -> replay.Report:
 def test_readme_replay_table_is_generated_from_the_stored_run(
     stored: replay.Report,
 ) -> None:
-    block = replay.readme_block()
+    block = replay.TABLE.block()
     assert block, "README.md has no replay table between its markers"
     assert block == replay.readme_table(stored)
 
@@ -74,7 +74,7 @@ def test_write_readme_refuses_a_narrowed_run() -> None:
 
 
 async def test_readme_cost_table_is_measured_again() -> None:
-    block = cost.readme_block()
+    block = cost.TABLE.block()
     assert block, "README.md has no cost table between its markers"
     assert block == cost.readme_table(await cost.run_alternatives())
 
@@ -115,7 +115,7 @@ def test_readme_poll_table_is_generated_from_the_stored_run() -> None:
 
     stored = poll_ha.load_results()
     assert set(stored["figures"]) == {"mk3s", "mk3s-key", "mk4s"}
-    assert poll_ha.readme_block() == poll_ha.readme_table(stored)
+    assert poll_ha.TABLE.block() == poll_ha.readme_table(stored)
 
 
 def test_stored_poll_run_matches_a_run_today() -> None:
@@ -147,3 +147,70 @@ def test_stored_poll_run_matches_a_run_today() -> None:
     for name in poll_ha.MEASURED_CPU:
         del today[name], expected[name]
     assert today == expected
+
+
+def test_readme_push_table_is_generated_from_the_stored_run() -> None:
+    from benchmarks import repetier_push
+
+    stored = repetier_push.load_results()
+    block = repetier_push.TABLE.block()
+    assert block, "README.md has no push table between its markers"
+    assert block == repetier_push.readme_table(stored)
+
+
+def test_stored_push_run_is_the_default_run_and_matches_a_run_today() -> None:
+    """The push day is deterministic (frozen clock, seeded scenarios) but for a
+    step of delay: a change to the socket or the polling that moves a figure
+    fails here until `scripts/bench repetier_push --write-readme` is run again."""
+    import json
+    import subprocess
+    import sys
+
+    from benchmarks import repetier_push
+
+    stored = repetier_push.load_results()
+    defaults = vars(repetier_push.parse_args([]))
+    assert stored["scenario"] == {name: defaults[name] for name in stored["scenario"]}
+    # its own process: the benchmark runs a Home Assistant of its own
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.repetier_push", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    today = json.loads(done.stdout.strip().splitlines()[-1])
+    expected = stored["figures"]
+    # a loaded machine can let a pushed event land one simulated step later
+    for name in ("state_delay_median_s", "state_delay_max_s"):
+        for got, want in zip(today.pop(name), expected.pop(name), strict=True):
+            assert abs(got - want) <= 1, (name, got, want)
+    assert today == expected
+
+
+def test_push_write_readme_refuses_a_narrowed_run() -> None:
+    from benchmarks import repetier_push
+
+    with pytest.raises(SystemExit):
+        repetier_push.main(["--write-readme", "--seeds", "1"])
+
+
+def test_readme_host_table_is_generated_from_a_stored_default_run() -> None:
+    """Host times differ by machine, so the stored run is not measured again here
+    (tests/benchmarks/test_host_cost_bench.py runs the benchmark short)."""
+    from benchmarks import host_cost
+
+    stored = host_cost.load_results()
+    defaults = vars(host_cost.parse_args([]))
+    assert stored["runs"] == {name: defaults[name] for name in stored["runs"]}
+    block = host_cost.TABLE.block()
+    assert block, "README.md has no host-cost table between its markers"
+    assert block == host_cost.readme_table(stored)
+    assert not stored["figures"]["import_ours"]["openai"]
+
+
+def test_host_write_readme_refuses_a_narrowed_run() -> None:
+    from benchmarks import host_cost
+
+    with pytest.raises(SystemExit):
+        host_cost.main(["--write-readme", "--runs", "1"])
