@@ -259,3 +259,50 @@ async def test_without_a_picture_the_frontend_is_not_sent_to_a_broken_image(
     assert state is not None
     assert state.state == STATE_UNAVAILABLE
     assert "entity_picture" not in state.attributes
+
+
+async def test_a_failing_snapshot_url_logs_its_status_never_its_token(
+    hass: HomeAssistant,
+    printer: PrusaLinkSimulator,
+    mock_config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The warning names the HTTP status, never the URL's query with its token;
+    unavailable after the failures, it still takes the next request, and the
+    first picture that works makes it available again."""
+    url = f"{printer.snapshot_url}?token=cam-Secret-token-77"
+    await _setup(hass, mock_config_entry, **{CONF_SNAPSHOT_URL: url})
+    caplog.clear()
+    printer.faults.camera_error = True
+    for _ in range(3):
+        with pytest.raises(HomeAssistantError):
+            await async_get_image(hass, CAMERA)
+    assert hass.states.get(CAMERA).state == STATE_UNAVAILABLE
+    (warning,) = _camera_logs(caplog, logging.WARNING)
+    assert "HTTP 500" in warning
+    assert "cam-Secret-token-77" not in caplog.text
+
+    printer.faults.camera_error = False
+    image = await async_get_image(hass, CAMERA)
+    assert image.content.startswith(JPEG)
+    assert hass.states.get(CAMERA).state != STATE_UNAVAILABLE
+
+
+async def test_a_thumbnail_camera_of_an_unreachable_printer_is_off_not_a_500(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    printer.start_job()
+    await _setup(hass, mock_config_entry)
+    client = await hass_client()
+    assert (await client.get(f"/api/camera_proxy/{CAMERA}")).status == 200
+    await printer.go_offline()
+    await advance(hass, freezer, 31)
+    assert hass.states.get(CAMERA).state == STATE_UNAVAILABLE
+    assert (await client.get(f"/api/camera_proxy/{CAMERA}")).status == 503
+    await printer.come_back()
+    await advance(hass, freezer, 31)
+    assert (await client.get(f"/api/camera_proxy/{CAMERA}")).status == 200

@@ -437,6 +437,8 @@ async def test_invalid_host_is_rejected(hass: HomeAssistant, host: str) -> None:
         ("999.1.1.1", "invalid_host"),
         ("a" * 5000, "invalid_host"),
         (f"{HOST}:99999", "invalid_port"),
+        (f"{HOST}:0655350", "invalid_port"),
+        (f"{HOST}:000000000000000003344", "invalid_port"),
         (f"{HOST}:0", "invalid_port"),
         ("[::1]:70000", "invalid_port"),
         (f"http://{HOST}:abc/", "invalid_port"),

@@ -95,8 +95,18 @@ class PrinterCamera(PrintSentinelEntity, Camera):
 
     @property
     def is_on(self) -> bool:
-        """On while there is a picture to show."""
-        return self._has_picture()
+        """On while there is a picture to show and a way to get it.
+
+        HA's camera proxy asks even an unavailable camera for a picture and answers
+        HTTP 500 when there is none; off, it answers 503 without asking. A
+        thumbnail or a server's webcam needs the printer, so it is off while the
+        printer is unreachable. A snapshot URL that fails stays on: detection and
+        Prusa Connect keep asking it (HA gives an off camera's picture to no one),
+        and the first picture that works makes it available again at once.
+        """
+        return self._has_picture() and bool(
+            self._snapshot_url or self.coordinator.last_update_success
+        )
 
     @property
     def entity_picture(self) -> str | None:  # type: ignore[override]  # Entity allows None
@@ -166,8 +176,15 @@ class PrinterCamera(PrintSentinelEntity, Camera):
                     data += chunk
                     if len(data) > MAX_SNAPSHOT_BYTES:
                         break
-        except (TimeoutError, aiohttp.ClientError) as err:
-            self._report_failure(err)
+        except aiohttp.ClientResponseError as err:
+            # its text carries the URL, whose query may hold a token
+            self._report_failure(f"HTTP {err.status}")
+            return None
+        except TimeoutError:
+            self._report_failure(f"no answer within {SNAPSHOT_TIMEOUT} s")
+            return None
+        except aiohttp.ClientError as err:
+            self._report_failure(type(err).__name__)
             return None
         if len(data) > MAX_SNAPSHOT_BYTES:
             self._report_failure("the picture is too large")

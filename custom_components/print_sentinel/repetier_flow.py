@@ -143,7 +143,7 @@ def parse_address(text: str, port: int) -> tuple[str, int] | str:
     if port_text:
         if not port_text.isascii() or not port_text.isdigit():
             return "invalid_port"
-        if not 1 <= int(port_text[:6]) <= 65535:
+        if len(port_text) > 5 or not 1 <= int(port_text) <= 65535:
             return "invalid_port"
         port = int(port_text)
     if host.startswith("["):

@@ -306,11 +306,20 @@ class PrusaLinkBackend:
             ) from err
         except (httpx.TransportError, httpx.InvalidURL, OSError) as err:
             raise PrinterConnectionError(
-                f"cannot reach the printer: {type(err).__name__}"
+                f"no connection ({type(err).__name__})"
             ) from err
         except (ValueError, RecursionError) as err:  # JSONDecodeError, bad UTF-8
             raise PrinterResponseError(
                 "the printer answered with malformed JSON"
+            ) from err
+        except (httpx.DecodingError, httpx.TooManyRedirects) as err:
+            raise PrinterResponseError(
+                f"the printer's answer could not be read: {type(err).__name__}"
+            ) from err
+        except (httpx.HTTPError, IndexError, KeyError) as err:
+            # httpx's Digest auth indexes into the challenge it parses
+            raise PrinterResponseError(
+                "the printer answered with a malformed HTTP header"
             ) from err
 
     async def _read(self, path: str, limit: int) -> tuple[int, bytes]:

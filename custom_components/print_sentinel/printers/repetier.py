@@ -191,8 +191,8 @@ class _RepetierClient:
             ) from err
         except aiohttp.ClientError as err:
             raise PrinterConnectionError(
-                f"Cannot reach Repetier-Server at {self.where}: "
-                f"{type(err).__name__}: {err}"
+                f"no connection to Repetier-Server at {self.where} "
+                f"({type(err).__name__})"
             ) from err
 
     async def get_json(self, url: URL, *, auth: bool) -> Any:
