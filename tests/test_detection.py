@@ -7,7 +7,7 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN
 from homeassistant.core import Event, HomeAssistant
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -303,15 +303,16 @@ async def test_vision_check_service_returns_the_verdict(
         )
     assert err.value.translation_key == "camera_not_found"
     vision.set_mode("server_error")
-    with pytest.raises(HomeAssistantError) as err:
-        await hass.services.async_call(
-            DOMAIN,
-            "vision_check",
-            {"device_id": device.id},
-            blocking=True,
-            return_response=True,
-        )
-    assert err.value.translation_key == "detector_failed"
+    response = await hass.services.async_call(
+        DOMAIN,
+        "vision_check",
+        {"device_id": device.id},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    assert response["error"] == "detector_failed"
+    assert response["pause"] is False
 
 
 async def test_reset_detection_clears_a_failure(

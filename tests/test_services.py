@@ -8,7 +8,7 @@ from unittest.mock import patch
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -137,13 +137,16 @@ async def test_one_shot_check_with_a_refused_key(
         **{**vision_without_monitor, CONF_OPENAI_API_KEY: "sk-revoked-000000000"},
     )
 
-    with pytest.raises(HomeAssistantError) as err:
-        await _vision_check(
-            hass, device_id=_device_id(hass, mock_config_entry), detector="openai"
-        )
+    response = await _vision_check(
+        hass, device_id=_device_id(hass, mock_config_entry), detector="openai"
+    )
 
-    assert err.value.translation_key == "detector_auth"
-    assert err.value.translation_placeholders == {"reason": "invalid_api_key"}
+    # an outcome the automation reads, not an exception (REST: 200, not 500)
+    assert response["error"] == "detector_auth"
+    assert response["message"] == ("The detector refused the API key (invalid_api_key)")
+    assert response["pause"] is False
+    assert response["detector"] == "openai"
+    assert "sk-revoked" not in str(response)
     # a check on demand raises no repair issue: only the monitor stops for a key
     assert ir.async_get(hass).issues == {}
 
@@ -162,16 +165,13 @@ async def test_override_with_an_ai_task_that_is_not_set_up(
         },
     )
 
-    with pytest.raises(HomeAssistantError) as err:
-        await _vision_check(
-            hass, device_id=_device_id(hass, mock_config_entry), detector="ai_task"
-        )
-
-    assert err.value.translation_key == "detector_failed"
-    assert (
-        "AI Task integration is not set up"
-        in err.value.translation_placeholders["error"]
+    response = await _vision_check(
+        hass, device_id=_device_id(hass, mock_config_entry), detector="ai_task"
     )
+
+    assert response["error"] == "detector_failed"
+    assert response["message"].startswith("The detector could not check the picture")
+    assert "AI Task integration is not set up" in response["message"]
 
 
 async def test_override_with_a_detector_lacking_its_key(
@@ -229,13 +229,11 @@ async def test_refused_key_during_a_check(
 ) -> None:
     vision.set_mode("forbidden")
 
-    with pytest.raises(HomeAssistantError) as err:
-        await _vision_check(hass, device_id=_device_id(hass, watched))
+    response = await _vision_check(hass, device_id=_device_id(hass, watched))
 
-    assert err.value.translation_key == "detector_auth"
-    assert err.value.translation_placeholders == {
-        "reason": "unsupported_country_region_territory"
-    }
+    assert response["error"] == "detector_auth"
+    assert "unsupported_country_region_territory" in response["message"]
+    assert response["decision"] == "ok"  # nothing was decided on an error
 
 
 async def test_camera_failure_during_a_check(
@@ -246,11 +244,13 @@ async def test_camera_failure_during_a_check(
 ) -> None:
     printer.faults.camera_error = True
 
-    with pytest.raises(HomeAssistantError) as err:
-        await _vision_check(hass, device_id=_device_id(hass, watched))
+    response = await _vision_check(hass, device_id=_device_id(hass, watched))
 
-    assert err.value.translation_key == "camera_failed"
-    assert err.value.translation_placeholders["entity_id"] == "camera.prusa_mk4s_camera"
+    assert response["error"] == "camera_failed"
+    assert response["message"].startswith(
+        "Could not get a picture from camera.prusa_mk4s_camera"
+    )
+    assert response["camera_entity_id"] == "camera.prusa_mk4s_camera"
     assert vision.requests == []  # no frame, no detector call
 
 

@@ -15,6 +15,7 @@ from homeassistant.core import (
 )
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers.translation import async_get_exception_message
 import probatio as vol
 
 from .const import DOMAIN
@@ -22,7 +23,7 @@ from .detection.monitor import DetectionMonitor
 from .detection.on_demand import async_check_once
 from .detection.registry import detector_keys
 from .detection.setup import DetectorNotConfigured, build_detector
-from .detection.verdict import DetectorAuthError, DetectorError
+from .detection.verdict import Detector, DetectorAuthError, DetectorError
 from .runtime import PrintSentinelConfigEntry
 
 ATTR_DEVICE_ID = "device_id"
@@ -135,24 +136,50 @@ async def _async_vision_check(call: ServiceCall) -> ServiceResponse:
             assert detector is not None
             result = await async_check_once(hass, camera, detector, entry.options)
     except DetectorAuthError as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="detector_auth",
-            translation_placeholders={"reason": err.error_type},
-        ) from err
+        return _check_failed(
+            monitor, detector, camera, "detector_auth", {"reason": err.error_type}
+        )
     except DetectorError as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="detector_failed",
-            translation_placeholders={"error": str(err)},
-        ) from err
+        return _check_failed(
+            monitor, detector, camera, "detector_failed", {"error": str(err)}
+        )
     except (HomeAssistantError, ValueError) as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="camera_failed",
-            translation_placeholders={"entity_id": camera, "error": str(err)},
-        ) from err
+        return _check_failed(
+            monitor,
+            detector,
+            camera,
+            "camera_failed",
+            {"entity_id": camera, "error": str(err)},
+        )
     return result
+
+
+def _check_failed(
+    monitor: DetectionMonitor | None,
+    detector: Detector | None,
+    camera: str,
+    key: str,
+    placeholders: dict[str, str],
+) -> dict[str, Any]:
+    """The response of a check the camera or the detector could not finish.
+
+    An outcome, not an exception: a detector that is down, rate-limited or
+    answers nonsense is what a check can meet (and what never pauses), so an
+    automation reads `error` instead of stopping, and HA's REST API answers 200,
+    not 500. Bad input to the action still raises.
+    """
+    used = detector or (monitor.detector if monitor is not None else None)
+    return {
+        "error": key,
+        "message": async_get_exception_message(DOMAIN, key, placeholders),
+        "failure_score": None,
+        "warning": False,
+        "pause": False,
+        "detector": used.name if used is not None else None,
+        "frames": 0,
+        "decision": monitor.state.decision.value if monitor is not None else None,
+        "camera_entity_id": camera,
+    }
 
 
 def _monitor_for(call: ServiceCall) -> DetectionMonitor:

@@ -9,7 +9,6 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_OFF
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -99,11 +98,11 @@ async def test_a_hostile_answer_to_vision_check_is_a_translated_error(
     """Once an untranslated TypeError, AttributeError or RecursionError."""
     vision.set_mode(mode, count=1)
 
-    with pytest.raises(HomeAssistantError) as err:
-        await _vision_check(hass, watched)
+    response = await _vision_check(hass, watched)
 
-    assert err.value.translation_key == "detector_failed"
-    assert API_KEY not in str(err.value.translation_placeholders)
+    assert response["error"] == "detector_failed"
+    assert response["pause"] is False
+    assert API_KEY not in str(response)
     # the next check works: nothing was left broken
     assert (await _vision_check(hass, watched))["kind"] == "none"
 
