@@ -167,7 +167,7 @@ async def test_an_empty_printwatch_key_is_not_saved(
     )
 
     assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": "invalid_api_key"}
+    assert result["errors"] == {CONF_PRINTWATCH_API_KEY: "key_required"}
     assert CONF_DETECTOR not in init_integration.options
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -255,3 +256,98 @@ async def test_remote_detector_keys_are_checked_too(
     result = await hass.config_entries.options.async_configure(flow_id, form)
 
     assert result["errors"] == {field: "invalid_key_format"}
+
+
+def _suggested(result: Any) -> dict[str, Any]:
+    """The values a form sends the browser to fill its fields with."""
+    return {
+        str(field): field.description["suggested_value"]
+        for field in result["data_schema"].schema
+        if field.description and "suggested_value" in field.description
+    }
+
+
+async def _open_detector_step(
+    hass: HomeAssistant, entry: MockConfigEntry, detector: str
+) -> tuple[str, dict[str, Any]]:
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "detection"}
+    )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**DETECTION, CONF_DETECTOR: detector}
+    )
+    return result["flow_id"], _suggested(result)
+
+
+async def test_the_saved_key_never_reaches_the_browser_and_an_empty_field_keeps_it(
+    hass: HomeAssistant, vision: OpenAISimulator, init_integration: MockConfigEntry
+) -> None:
+    form = {CONF_OPENAI_BASE_URL: vision.url, CONF_OPENAI_MODEL: "gpt-4.1-nano"}
+    flow_id, _ = await _open_detector_step(hass, init_integration, "openai")
+    result = await hass.config_entries.options.async_configure(
+        flow_id, {**form, CONF_OPENAI_API_KEY: KEY}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+
+    # the user comes back to change the model
+    flow_id, suggested = await _open_detector_step(hass, init_integration, "openai")
+    assert suggested[CONF_OPENAI_BASE_URL] == vision.url
+    assert CONF_OPENAI_API_KEY not in suggested
+    assert KEY not in str(suggested)
+    result = await hass.config_entries.options.async_configure(
+        flow_id, {**form, CONF_OPENAI_MODEL: "gpt-4o-mini"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert init_integration.options[CONF_OPENAI_API_KEY] == KEY
+    assert init_integration.options[CONF_OPENAI_MODEL] == "gpt-4o-mini"
+
+
+async def test_the_saved_key_is_not_sent_to_a_new_base_url(
+    hass: HomeAssistant, vision: OpenAISimulator, init_integration: MockConfigEntry
+) -> None:
+    """A server that would accept the old key: it must not get it unasked."""
+    other = OpenAISimulator(KEY)
+    await other.start()
+    try:
+        flow_id, _ = await _open_detector_step(hass, init_integration, "openai")
+        await hass.config_entries.options.async_configure(
+            flow_id, {CONF_OPENAI_BASE_URL: vision.url, CONF_OPENAI_API_KEY: KEY}
+        )
+        await hass.async_block_till_done()
+
+        flow_id, _ = await _open_detector_step(hass, init_integration, "openai")
+        result = await hass.config_entries.options.async_configure(
+            flow_id, {CONF_OPENAI_BASE_URL: other.url}
+        )
+        assert result["errors"] == {"base": "invalid_api_key"}
+        assert all(r.status == 401 for r in other.requests)
+        # typed again for the new server, it is saved
+        result = await hass.config_entries.options.async_configure(
+            flow_id, {CONF_OPENAI_BASE_URL: other.url, CONF_OPENAI_API_KEY: KEY}
+        )
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        await hass.async_block_till_done()
+        assert init_integration.options[CONF_OPENAI_BASE_URL] == other.url
+    finally:
+        await other.stop()
+
+
+async def test_a_saved_key_of_a_fixed_service_is_kept_and_not_shown(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    flow_id, _ = await _open_detector_step(hass, init_integration, "printwatch")
+    result = await hass.config_entries.options.async_configure(
+        flow_id, {CONF_PRINTWATCH_API_KEY: "pw-Secret-key-1"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+
+    flow_id, suggested = await _open_detector_step(hass, init_integration, "printwatch")
+    assert "pw-Secret-key-1" not in str(suggested)
+    result = await hass.config_entries.options.async_configure(flow_id, {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert init_integration.options[CONF_PRINTWATCH_API_KEY] == "pw-Secret-key-1"

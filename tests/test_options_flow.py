@@ -457,6 +457,26 @@ async def test_enabling_connect_needs_a_token_and_a_camera(
     assert init_integration.options[CONF_CONNECT_ENABLED] is True
 
 
+@pytest.mark.parametrize(
+    ("bad", "error"),
+    [
+        ({CONF_CONNECT_TOKEN: "FAKE connect\nTOKEN\u00fc"}, "invalid_token_format"),
+        ({CONF_CONNECT_CAMERA: "camera.nope"}, "camera_not_found"),
+    ],
+    ids=["token_no_header_carries", "camera_that_does_not_exist"],
+)
+async def test_connect_refuses_what_could_only_fail_later(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    bad: dict[str, str],
+    error: str,
+) -> None:
+    result = await _save(hass, init_integration, "connect", _connect(**bad))
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {next(iter(bad)): error}
+    assert init_integration.options == {}
+
+
 async def test_disabled_connect_saves_without_token_or_camera(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
@@ -562,3 +582,25 @@ async def test_detection_with_a_camera_that_does_not_exist_is_refused(
     )
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_the_saved_connect_token_is_not_shown_and_kept_when_left_empty(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    await _save(hass, init_integration, "connect", _connect())
+    result = await _open(hass, init_integration, "connect")
+    suggested = {
+        str(field): field.description.get("suggested_value")
+        for field in result["data_schema"].schema
+        if field.description
+    }
+    assert suggested[CONF_CONNECT_CAMERA] == OWN_CAMERA
+    assert "FAKEconnectTOKEN4242" not in str(suggested)
+    without_token = {k: v for k, v in _connect().items() if k != CONF_CONNECT_TOKEN}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**without_token, CONF_CONNECT_INTERVAL: 30.0}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert init_integration.options[CONF_CONNECT_TOKEN] == "FAKEconnectTOKEN4242"
+    assert init_integration.options[CONF_CONNECT_INTERVAL] == 30

@@ -65,7 +65,7 @@ from .detection.registry import (
     dropdown,
     get_detector_type,
 )
-from .detection.setup import async_validate_detector, detector_form_errors
+from .detection.setup import HEADER_TOKEN, async_validate_detector, detector_form_errors
 from .prusa_connect import generate_fingerprint
 from .records.options import RECORDS_SCHEMA
 
@@ -206,6 +206,14 @@ def _clean(user_input: dict[str, Any]) -> dict[str, Any]:
         key: int(value) if key in _INTEGER_KEYS and value is not None else value
         for key, value in user_input.items()
     }
+
+
+def _without(values: Mapping[str, Any], secrets: tuple[str, ...]) -> dict[str, Any]:
+    """What a form may show: its values without the secrets.
+
+    Suggested values reach the browser.
+    """
+    return {k: v for k, v in values.items() if k not in secrets}
 
 
 def _valid_snapshot_url(url: str) -> yarl.URL | None:
@@ -361,21 +369,42 @@ class PrintSentinelOptionsFlow(OptionsFlowWithReload):
         assert detector_type is not None  # the select offers registered ones only
         errors: dict[str, str] = {}
         if user_input is not None:
-            merged = {**self.config_entry.options, **self._pending, **user_input}
-            errors = detector_form_errors(merged)
+            saved = self.config_entry.options
+            typed = {
+                k: v
+                for k, v in user_input.items()
+                if v or k not in detector_type.secret_keys
+            }
+            kept = detector_type.kept_secrets(saved, {**self._pending, **typed})
+            # a saved key not kept (its server changed) is dropped, not sent on
+            dropped = tuple(
+                k for k in detector_type.secret_keys if k not in typed and k not in kept
+            )
+            merged = {**saved, **self._pending, **typed, **kept}
+            for key in dropped:
+                merged.pop(key, None)
+            errors = {
+                k: "key_required"
+                for k in detector_type.required
+                if k in detector_type.secret_keys and not merged.get(k)
+            } or detector_form_errors(merged)
             if not errors:
                 error = await async_validate_detector(
                     self.hass, self.config_entry, merged
                 )
                 if error is None:
                     return self._save(
-                        {**self._pending, **user_input}, self._pending_remove
+                        {**self._pending, **typed, **kept},
+                        self._pending_remove + dropped,
                     )
                 errors["base"] = error
         return self.async_show_form(
             step_id=f"detector_{detector}",
             data_schema=self.add_suggested_values_to_schema(
-                detector_type.options_schema(), user_input or self.config_entry.options
+                detector_type.options_schema(),
+                _without(
+                    user_input or self.config_entry.options, detector_type.secret_keys
+                ),
             ),
             errors=errors,
             description_placeholders=dict(detector_type.description_placeholders)
@@ -390,10 +419,20 @@ class PrintSentinelOptionsFlow(OptionsFlowWithReload):
         if user_input is not None:
             user_input = _clean(user_input)
             if user_input[CONF_CONNECT_ENABLED]:
-                if not user_input.get(CONF_CONNECT_TOKEN):
+                # the form never shows the saved token: left empty, it is kept
+                token = (user_input.get(CONF_CONNECT_TOKEN) or "").strip()
+                token = token or self.config_entry.options.get(CONF_CONNECT_TOKEN)
+                if token:
+                    user_input[CONF_CONNECT_TOKEN] = token
+                camera = user_input.get(CONF_CONNECT_CAMERA)
+                if not token:
                     errors[CONF_CONNECT_TOKEN] = "token_required"
-                if not user_input.get(CONF_CONNECT_CAMERA):
+                elif not HEADER_TOKEN.fullmatch(token):
+                    errors[CONF_CONNECT_TOKEN] = "invalid_token_format"
+                if not camera:
                     errors[CONF_CONNECT_CAMERA] = "camera_required"
+                elif self.hass.states.get(camera) is None:
+                    errors[CONF_CONNECT_CAMERA] = "camera_not_found"
             if not errors:
                 if not self.config_entry.options.get(CONF_CONNECT_FINGERPRINT):
                     user_input[CONF_CONNECT_FINGERPRINT] = generate_fingerprint()
@@ -401,7 +440,10 @@ class PrintSentinelOptionsFlow(OptionsFlowWithReload):
         return self.async_show_form(
             step_id="connect",
             data_schema=self.add_suggested_values_to_schema(
-                CONNECT_SCHEMA, user_input or self.config_entry.options
+                CONNECT_SCHEMA,
+                _without(
+                    user_input or self.config_entry.options, (CONF_CONNECT_TOKEN,)
+                ),
             ),
             errors=errors,
         )

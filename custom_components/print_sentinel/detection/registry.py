@@ -110,7 +110,12 @@ class DetectorType:
     """Options without which the detector is not configured (e.g. its API key)."""
     secret_keys: tuple[str, ...] = ()
     """API keys and tokens: redacted in diagnostics, and must be one line of printable
-    ASCII without spaces (they go in a header)."""
+    ASCII without spaces (they go in a header). The options form never shows them
+    (its fields come back empty); left empty, the saved one is kept."""
+    secret_endpoint: tuple[str, ...] = ()
+    """Options saying where the secret keys are sent (a base URL): a saved key is
+    kept only while these stay the same, so a key is never sent to a new server
+    the user did not type it for."""
     form_errors: Callable[[Mapping[str, Any]], dict[str, str]] | None = None
     """Field -> error key for what the user typed, checked before any call."""
     check: Callable[[HomeAssistant, Mapping[str, Any]], str | None] | None = None
@@ -121,6 +126,20 @@ class DetectorType:
     needs_camera: bool = False
     """Built again once the printer's camera entity is known (the setup creates the
     monitor before the platforms; AI Task is handed the camera entity itself)."""
+
+    def kept_secrets(
+        self, saved: Mapping[str, Any], typed: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """The saved secret keys that stand for the fields left empty in `typed`.
+
+        `typed` is the options with what the user just typed on top.
+        """
+        before, after = self.resolve(saved), self.resolve(typed)
+        if any(before.get(k) != after.get(k) for k in self.secret_endpoint):
+            return {}
+        return {
+            k: saved[k] for k in self.secret_keys if saved.get(k) and not typed.get(k)
+        }
 
     def resolve(self, options: Mapping[str, Any]) -> dict[str, Any]:
         """`options` with `defaults` where an option is unset, None or empty."""
@@ -269,7 +288,7 @@ _GADGET_LEVEL: Final = selector.NumberSelector(
 def _gadget_schema() -> vol.Schema:
     return vol.Schema(
         {
-            vol.Required(CONF_GADGET_API_KEY): PASSWORD,
+            vol.Optional(CONF_GADGET_API_KEY): PASSWORD,
             vol.Required(
                 CONF_GADGET_WARNING_LEVEL, default=DEFAULT_GADGET_LEVEL
             ): _GADGET_LEVEL,
@@ -294,7 +313,7 @@ def _build_gadget(
 
 
 def _printwatch_schema() -> vol.Schema:
-    return vol.Schema({vol.Required(CONF_PRINTWATCH_API_KEY): PASSWORD})
+    return vol.Schema({vol.Optional(CONF_PRINTWATCH_API_KEY): PASSWORD})
 
 
 def _printer_snapshot(entry: ConfigEntry) -> PrinterSnapshot | None:
@@ -331,6 +350,7 @@ BUILTIN_TYPES: Final = (
             }
         ),
         secret_keys=(CONF_OPENAI_API_KEY,),
+        secret_endpoint=(CONF_OPENAI_BASE_URL,),
         form_errors=_openai_form_errors,
         description_placeholders=MappingProxyType(
             {

@@ -24,8 +24,9 @@ from .verdict import (
     DetectorUnavailable,
 )
 
-_API_KEY: Final = re.compile(r"[\x21-\x7e]{1,1024}")
-"""An API key is one line of printable ASCII without spaces (it goes in a header)."""
+HEADER_TOKEN: Final = re.compile(r"[\x21-\x7e]{1,1024}")
+"""An API key or token is one line of printable ASCII without spaces (it goes in a
+header)."""
 
 
 class DetectorNotConfigured(Exception):
@@ -38,7 +39,7 @@ def _form_errors(
     errors: dict[str, str] = {}
     for field in detector_type.secret_keys:
         key = resolved.get(field)
-        if key and (not isinstance(key, str) or not _API_KEY.fullmatch(key)):
+        if key and (not isinstance(key, str) or not HEADER_TOKEN.fullmatch(key)):
             errors[field] = "invalid_key_format"
     if detector_type.form_errors is not None:
         errors.update(detector_type.form_errors(resolved))
