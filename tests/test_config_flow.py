@@ -436,3 +436,18 @@ async def test_user_names_the_printer(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Workshop left"
     assert result["data"]["name"] == "Workshop left"
+
+
+@pytest.mark.parametrize("username", ["Mäker✓", 'ma"ker', "ma\\ker", "ma\r\nX: y", ""])
+async def test_a_user_name_digest_cannot_carry_names_the_field(
+    hass: HomeAssistant, printer: PrusaLinkSimulator, username: str
+) -> None:
+    """Not 'not PrusaLink' or 'cannot connect': the user name is what is wrong."""
+    flow_id = await _prusalink_form(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id,
+        {CONF_HOST: printer.url, CONF_USERNAME: username, CONF_PASSWORD: "x"},
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_USERNAME: "invalid_username"}
+    assert printer.requests == []

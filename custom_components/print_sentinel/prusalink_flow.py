@@ -14,7 +14,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+import re
+from typing import Any, Final
 
 from homeassistant.config_entries import ConfigFlowResult
 from homeassistant.const import (
@@ -41,6 +42,9 @@ from .printers.base import (
     PrinterResponseError,
 )
 from .printers.prusalink import PrusaLinkBackend, normalize_host
+
+_USERNAME: Final = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]{1,64}")
+"""A user name Digest auth can carry: printable ASCII, no quote or backslash."""
 
 
 def _prusalink_schema(
@@ -86,6 +90,8 @@ async def validate_prusalink(
         normalize_host(data[CONF_HOST])
     except ValueError:
         return None, {CONF_HOST: "invalid_host"}
+    if not _USERNAME.fullmatch(data[CONF_USERNAME]):
+        return None, {CONF_USERNAME: "invalid_username"}
     try:
         backend = PrusaLinkBackend(
             get_async_client(hass),
