@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 import inspect
 
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
@@ -63,6 +64,7 @@ from .printers.base import (
     PrinterBackend,
     PrinterConnectionError,
     PrinterError,
+    PrinterIdentity,
     PrinterState,
     PushingBackend,
 )
@@ -134,6 +136,7 @@ async def async_setup_entry(
             translation_placeholders={"error": str(err)},
         ) from err
 
+    identity = _stable_identity(entry, identity)
     coordinator = PrinterCoordinator(hass, entry, backend, identity)
     await coordinator.async_config_entry_first_refresh()
     runtime = PrintSentinelRuntimeData(
@@ -176,6 +179,28 @@ async def async_setup_entry(
         entry.async_on_unload(uploader.async_start())
     await async_start_recorder(hass, entry)  # records: once the camera is known
     return True
+
+
+def _stable_identity(
+    entry: PrintSentinelConfigEntry, identity: PrinterIdentity
+) -> PrinterIdentity:
+    """Key the device and its entities on the entry, not on what the printer says now.
+
+    The entry's unique id is what the printer reported when it was added. A
+    Repetier-Server that is reinstalled gets a new `serveruuid`, a PrusaLink without
+    a serial number answers from a new hostname: keyed on the live id, such a restart
+    would leave the old device behind, unavailable, beside a new one, and lose the
+    entities' names, areas and history.
+    """
+    if not entry.unique_id or entry.unique_id == identity.unique_id:
+        return identity
+    LOGGER.debug(
+        "%s now reports the id %s (added as %s); its device keeps the first",
+        entry.title,
+        identity.unique_id,
+        entry.unique_id,
+    )
+    return replace(identity, unique_id=entry.unique_id)
 
 
 def _create_monitor(

@@ -174,6 +174,29 @@ async def test_setup_creates_device_and_entities(
     assert {entity.device_id for entity in entities} == {device.id}
 
 
+async def test_reinstalled_server_keeps_the_one_device_and_its_entities(
+    hass: HomeAssistant, server: RepetierSimulator, loaded: MockConfigEntry
+) -> None:
+    """A new `serveruuid` (Repetier-Server reinstalled) is no second printer."""
+    devices = dr.async_get(hass)
+    device = devices.async_get_device_by_identifier(
+        (DOMAIN, UNIQUE_ID), loaded.entry_id
+    )
+    assert device is not None
+    before = _entity_ids(hass, loaded)
+
+    server.server_uuid = "9d1e7a55-1111-4000-8000-0000000000ff"
+    assert await hass.config_entries.async_reload(loaded.entry_id)
+    await hass.async_block_till_done()
+
+    assert loaded.state is ConfigEntryState.LOADED
+    assert [
+        d.id for d in dr.async_entries_for_config_entry(devices, loaded.entry_id)
+    ] == [device.id]
+    assert _entity_ids(hass, loaded) == before
+    assert _state(hass, STATE) == "idle"
+
+
 def _entity_ids(hass: HomeAssistant, entry: MockConfigEntry) -> set[str]:
     return {
         e.entity_id
