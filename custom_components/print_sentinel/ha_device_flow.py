@@ -48,6 +48,8 @@ if TYPE_CHECKING:
 MAX_STATE_VALUES: Final = 20
 """Values per state list (and their length) a form may carry."""
 MAX_STATE_VALUE_LENGTH: Final = 64
+_COMMAND_ROLES: Final = ("pause", "resume", "stop")
+"""Roles that press an entity: each needs one of its own."""
 
 
 def entity_field(role: str) -> str:
@@ -108,9 +110,20 @@ def _clean_states(user_input: Mapping[str, Any]) -> dict[str, list[str]]:
         for value in raw if isinstance(raw, list) else []:
             text = " ".join(str(value).split()).lower()
             if text and text not in values:
-                values.append(text[:MAX_STATE_VALUE_LENGTH])
-        states[key] = values[:MAX_STATE_VALUES]
+                values.append(text)
+        states[key] = values
     return states
+
+
+def _state_limit_errors(states: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    """Refuse what the entry could not keep, instead of cutting it silently."""
+    for key in STATE_KEYS:
+        values = states.get(key, ())
+        if len(values) > MAX_STATE_VALUES:
+            return {states_field(key): "too_many_state_values"}
+        if any(len(value) > MAX_STATE_VALUE_LENGTH for value in values):
+            return {states_field(key): "state_value_too_long"}
+    return {}
 
 
 def create_ha_device_backend(
@@ -210,7 +223,7 @@ class HaDeviceFlowMixin(FlowBase):
             entities, errors = self._validated_entities(user_input)
             states = _clean_states(user_input)
             if not errors:
-                errors = _state_errors(states)
+                errors = _state_limit_errors(states) or _state_errors(states)
             if not errors:
                 return self._ha_finish(entities, states)
         state_entity = entities.get("state")
@@ -261,6 +274,14 @@ class HaDeviceFlowMixin(FlowBase):
                 entities[role] = entity_id
         if "state" not in entities and entity_field("state") not in errors:
             errors[entity_field("state")] = "entity_not_found"
+        pressed: dict[str, str] = {}
+        for role in _COMMAND_ROLES:
+            if (entity_id := entities.get(role)) is None:
+                continue
+            if entity_id in pressed:
+                # a stop that is also the pause would cancel the print it pauses
+                errors[entity_field(role)] = "same_entity_in_two_roles"
+            pressed.setdefault(entity_id, role)
         return entities, errors
 
     def _ha_finish(

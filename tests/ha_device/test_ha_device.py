@@ -433,6 +433,22 @@ async def test_form_refuses_what_cannot_work(hass: HomeAssistant) -> None:
             {"paused_states": [*values["paused_states"], values["printing_states"][0]]},
             {"paused_states": "state_in_two_lists"},
         ),
+        (
+            {"idle_states": [f"standby {n}" for n in range(21)]},
+            {"idle_states": "too_many_state_values"},
+        ),
+        (
+            {"error_states": ["x" * 65]},
+            {"error_states": "state_value_too_long"},
+        ),
+        (
+            {"stop_entity": values["pause_entity"]},
+            {"stop_entity": "same_entity_in_two_roles"},
+        ),
+        (
+            {"resume_entity": values["pause_entity"]},
+            {"resume_entity": "same_entity_in_two_roles"},
+        ),
     ):
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {**values, **changes}
