@@ -58,6 +58,7 @@ from .detection.monitor import DetectionMonitor, DetectionSettings
 from .detection.policy import make_policy
 from .detection.registry import get_detector_type
 from .detection.setup import DetectorNotConfigured, build_detector
+from .ha_device_entities import missing_issue_id
 from .printer_types import PRINTER_TYPES
 from .printers.base import (
     PrinterAuthError,
@@ -117,6 +118,9 @@ async def async_setup_entry(
 ) -> bool:
     """Connect to the printer and set up its entities, detection and uploads."""
     backend = create_backend(hass, entry)
+    if (follow := PRINTER_TYPES[entry.data[CONF_PRINTER_TYPE]].follow) is not None:
+        # before the first read: an entity renamed while setup retries is followed
+        entry.async_on_unload(follow(hass, entry))
     try:
         identity = await backend.async_get_identity()
     except PrinterAuthError as err:
@@ -310,5 +314,11 @@ async def async_unload_entry(
 async def async_remove_entry(
     hass: HomeAssistant, entry: PrintSentinelConfigEntry
 ) -> None:
-    """Delete what was learned about a removed printer."""
+    """Delete what was learned about a removed printer, and its repair issues."""
     await BaselineStore.async_remove(hass, entry.entry_id)
+    for issue_id in (
+        f"detector_auth_{entry.entry_id}",
+        auth_issue_id(entry.entry_id),
+        missing_issue_id(entry.entry_id),
+    ):
+        ir.async_delete_issue(hass, DOMAIN, issue_id)

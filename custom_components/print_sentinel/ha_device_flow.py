@@ -274,14 +274,14 @@ class HaDeviceFlowMixin(FlowBase):
                 entities[role] = entity_id
         if "state" not in entities and entity_field("state") not in errors:
             errors[entity_field("state")] = "entity_not_found"
-        pressed: dict[str, str] = {}
+        pressed: set[str] = set()
         for role in _COMMAND_ROLES:
-            if (entity_id := entities.get(role)) is None:
+            if (command := entities.get(role)) is None:
                 continue
-            if entity_id in pressed:
+            if command in pressed:
                 # a stop that is also the pause would cancel the print it pauses
                 errors[entity_field(role)] = "same_entity_in_two_roles"
-            pressed.setdefault(entity_id, role)
+            pressed.add(command)
         return entities, errors
 
     def _ha_finish(

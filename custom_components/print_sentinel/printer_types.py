@@ -25,9 +25,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from homeassistant.core import HomeAssistant
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant
 
 from .const import PRINTER_TYPE_HA_DEVICE, PRINTER_TYPE_PRUSALINK, PRINTER_TYPE_REPETIER
+from .ha_device_entities import async_follow_entities
 from .ha_device_flow import HaDeviceFlowMixin, create_ha_device_backend
 from .printers.base import PrinterBackend
 from .prusalink_flow import PrusaLinkFlowMixin, create_prusalink_backend
@@ -48,6 +50,9 @@ class PrinterType:
     """The flow method answering `reconfigure`."""
     secret_keys: frozenset[str] = field(default_factory=frozenset)
     """Entry data keys that are secrets."""
+    follow: Callable[[HomeAssistant, ConfigEntry], CALLBACK_TYPE] | None = None
+    """What keeps a loaded entry pointed at its printer (renamed entities, ...);
+    returns what stops it."""
 
 
 PRINTER_TYPES: dict[str, PrinterType] = {
@@ -71,6 +76,7 @@ PRINTER_TYPES: dict[str, PrinterType] = {
             key=PRINTER_TYPE_HA_DEVICE,
             create_backend=create_ha_device_backend,
             reconfigure="async_reconfigure_ha_device",
+            follow=async_follow_entities,
         ),
     )
 }

@@ -208,7 +208,7 @@ async def test_state_entity_gone_or_unavailable_is_unreachable(
     hass: HomeAssistant,
 ) -> None:
     backend = _backend(hass)
-    with pytest.raises(PrinterConnectionError, match="does not exist"):
+    with pytest.raises(PrinterConnectionError, match="is not in Home Assistant"):
         await _poll(backend)
     for value in (STATE_UNAVAILABLE, STATE_UNKNOWN):
         _set(hass, STATE, value)

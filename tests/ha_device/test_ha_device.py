@@ -27,7 +27,11 @@ from homeassistant.config_entries import (
 from homeassistant.const import CONF_DEVICE_ID, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 import pytest
@@ -470,3 +474,92 @@ async def test_print_sentinels_own_device_is_refused(
         result["flow_id"], {CONF_DEVICE_ID: device.id}
     )
     assert result["errors"] == {CONF_DEVICE_ID: "own_device"}
+
+
+async def test_renamed_state_entity_is_followed(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """The user renames the printer's state entity: Print Sentinel keeps reading it."""
+    live = await _live_printer(hass, "bambu_lab")
+    entry = await _add_through_the_flow(hass, live.fake.device_id)
+    state = _ours(hass, entry, "sensor", "state")
+    old = live.fake.entity_ids["state"]
+    new = "sensor.workshop_printer_status"
+
+    er.async_get(hass).async_update_entity(old, new_entity_id=new)
+    # the other integration's entity now writes its state under the new id
+    hass.states.async_remove(old)
+    live.fake.entity_ids["state"] = new
+    live.fake.set_state("state", live.states["paused"][0])
+    await hass.async_block_till_done()
+    # the entry reloads; if it came before the renamed entity's first state, the
+    # setup retries a few seconds later
+    await advance(hass, freezer, 11)
+
+    assert entry.data["entities"]["state"] == new
+    assert hass.states.get(state).state == "paused"
+    live.fake.set_state("state", live.states["printing"][0])
+    await advance(hass, freezer, 1)
+    assert hass.states.get(state).state == "printing"
+    assert not ir.async_get(hass).async_get_issue(
+        DOMAIN, f"entity_missing_{entry.entry_id}"
+    )
+
+
+async def test_removed_entity_raises_a_repair_issue_until_reconfigured(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """The pause button disappears: a repair names it; reconfiguring clears it."""
+    live = await _live_printer(hass, "octoprint")
+    entry = await _add_through_the_flow(hass, live.fake.device_id)
+    pause = live.fake.entity_ids["pause"]
+    issue_id = f"entity_missing_{entry.entry_id}"
+
+    er.async_get(hass).async_remove(pause)
+    await hass.async_block_till_done()
+
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "entity_missing"
+    assert issue.severity is ir.IssueSeverity.WARNING
+    assert issue.translation_placeholders["entities"] == pause
+    # the printer itself is still watched
+    assert hass.states.get(_ours(hass, entry, "sensor", "state")).state == "printing"
+
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
+    )
+    values = _suggested(result)
+    values.pop("pause_entity", None)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], values)
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_state_entity_gone_after_a_restart_is_a_repair_not_a_silent_outage(
+    hass: HomeAssistant,
+) -> None:
+    """An entity removed while Print Sentinel was not loaded: an ERROR repair issue."""
+    live = await _live_printer(hass, "moonraker")
+    entry = await _add_through_the_flow(hass, live.fake.device_id)
+    await hass.config_entries.async_unload(entry.entry_id)
+    state = live.fake.entity_ids["state"]
+    er.async_get(hass).async_remove(state)
+    hass.states.async_remove(state)
+
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    issue = ir.async_get(hass).async_get_issue(
+        DOMAIN, f"entity_missing_{entry.entry_id}"
+    )
+    assert issue is not None
+    assert issue.severity is ir.IssueSeverity.ERROR
+    assert issue.translation_placeholders["entities"] == state
+
+    await hass.config_entries.async_remove(entry.entry_id)
+    assert (
+        ir.async_get(hass).async_get_issue(DOMAIN, f"entity_missing_{entry.entry_id}")
+        is None
+    )

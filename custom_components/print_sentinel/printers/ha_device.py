@@ -170,7 +170,10 @@ class HaDeviceBackend:
         entity_id = self._entities["state"]
         state = self._hass.states.get(entity_id)
         if state is None:
-            raise PrinterConnectionError(f"{entity_id} does not exist")
+            raise PrinterConnectionError(
+                f"its state entity {entity_id} is not in Home Assistant "
+                "(removed, or its integration is not loaded)"
+            )
         if state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
             raise PrinterConnectionError(f"{entity_id} is {state.state}")
         raw = state.state.strip().lower()
