@@ -6,6 +6,7 @@ from dataclasses import asdict
 from typing import Any
 
 from homeassistant.components.diagnostics import REDACTED, async_redact_data
+from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
 from yarl import URL
 
@@ -89,7 +90,11 @@ async def async_get_config_entry_diagnostics(
         "entry": async_redact_data(
             {
                 "title": entry.title,
-                "data": dict(entry.data),
+                # the name the user typed is the printer's name, like the title
+                "data": {
+                    key: REDACTED if key == CONF_NAME else value
+                    for key, value in entry.data.items()
+                },
                 "options": dict(entry.options),
             },
             to_redact,
@@ -99,7 +104,7 @@ async def async_get_config_entry_diagnostics(
                 **asdict(runtime.identity),
                 # the title is the printer's name: redacted under both keys
                 "name": REDACTED
-                if runtime.identity.name == entry.title
+                if runtime.identity.name in (entry.title, entry.data.get(CONF_NAME))
                 else runtime.identity.name,
             },
             to_redact,

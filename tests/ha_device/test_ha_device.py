@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+import json
 import logging
 from typing import Any
 
@@ -24,7 +25,7 @@ from homeassistant.config_entries import (
     ConfigEntry,
     ConfigFlow,
 )
-from homeassistant.const import CONF_DEVICE_ID, STATE_ON, STATE_UNAVAILABLE
+from homeassistant.const import CONF_DEVICE_ID, CONF_NAME, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import (
@@ -53,6 +54,9 @@ from custom_components.print_sentinel.const import (
     CONF_WARNING_ACTION,
     DOMAIN,
     EVENT_DETECTION,
+)
+from custom_components.print_sentinel.diagnostics import (
+    async_get_config_entry_diagnostics,
 )
 from custom_components.print_sentinel.printers.ha_profiles import PROFILES
 from simulators.openai_compat import OpenAISimulator
@@ -563,3 +567,25 @@ async def test_state_entity_gone_after_a_restart_is_a_repair_not_a_silent_outage
         ir.async_get(hass).async_get_issue(DOMAIN, f"entity_missing_{entry.entry_id}")
         is None
     )
+
+
+async def test_the_name_the_user_typed_stays_out_of_diagnostics(
+    hass: HomeAssistant,
+) -> None:
+    """The printer's name is the user's, like the entry title: redacted."""
+    live = await _live_printer(hass, "octoprint")
+    result = await _device_form(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_DEVICE_ID: live.fake.device_id, CONF_NAME: "Garage Voron of Jane Roe"},
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _suggested(result)
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    entry = result["result"]
+    await hass.async_block_till_done()
+
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    assert diagnostics["entry"]["data"]["device_id"] == live.fake.device_id
+    assert "Jane Roe" not in json.dumps(diagnostics)
