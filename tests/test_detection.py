@@ -167,6 +167,12 @@ async def test_detector_errors_and_nonsense_never_pause(
         await _print_for(hass, freezer, printer, 120)
         assert _pauses(printer) == 0, mode
         assert hass.states.get(FAILURE).state == STATE_OFF, mode
+        # the score's card says why no new score comes
+        assert hass.states.get(SCORE).attributes["last_error"], mode
+    assert API_KEY not in str(hass.states.get(SCORE).attributes)
+    vision.set_mode("normal")
+    await _print_for(hass, freezer, printer, 120)
+    assert hass.states.get(SCORE).attributes["last_error"] is None
     warnings = [
         r
         for r in caplog.records

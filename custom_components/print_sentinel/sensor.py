@@ -236,6 +236,8 @@ DETECTION_SENSORS: tuple[DetectionSensorDescription, ...] = (
             "kind": m.last_verdict.kind.value if m.last_verdict else None,
             "reason": m.last_verdict.reason if m.last_verdict else None,
             "decision": m.decision.value,
+            # why the score stays unknown or old: the camera or detector failing
+            "last_error": m.last_error,
         },
     ),
     DetectionSensorDescription(
