@@ -14,7 +14,7 @@ import time
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import CONF_API_KEY, CONF_HOST, CONF_PORT
+from homeassistant.const import CONF_API_KEY, CONF_HOST, CONF_PORT, STATE_UNAVAILABLE
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -259,6 +259,10 @@ async def test_a_lost_socket_falls_back_to_polling_and_push_comes_back(
     server.printer(SLUG).paused = True  # paused at the printer while push is down
     await advance(hass, freezer, 11)
     assert state(hass, STATE) == "paused"
+    lost = [r for r in caplog.records if "No push connection" in r.getMessage()]
+    assert [r for r in lost if r.levelno >= logging.WARNING] == []  # not yet
+    for _ in range(12):  # push stays off while polling works: worth one warning
+        await advance(hass, freezer, 11)
 
     server.websocket = True
     await until(hass, freezer, lambda: backend(loaded).pushing)
@@ -275,11 +279,43 @@ async def test_a_lost_socket_falls_back_to_polling_and_push_comes_back(
         for r in caplog.records
         if r.name.startswith("custom_components.print_sentinel")
     ]
-    lost = [r for r in ours if "No push connection" in r.getMessage()]
+    lost = [
+        r
+        for r in ours
+        if "No push connection" in r.getMessage() and r.levelno >= logging.WARNING
+    ]
     back = [r for r in ours if r.getMessage().startswith("Push connection")]
     assert len(lost) == 1 and lost[0].levelno == logging.WARNING
     assert len(back) == 1 and back[0].levelno == logging.INFO
     assert API_KEY not in caplog.text
+
+
+async def test_a_server_that_goes_away_is_one_log_line_not_two(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    server: RepetierSimulator,
+    loaded: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Push and HTTP fail together: the printer's outage is logged, push is not."""
+    caplog.set_level(logging.INFO)
+    await server.go_down()
+    await until(hass, freezer, lambda: state(hass, STATE) == STATE_UNAVAILABLE)
+    for _ in range(20):
+        await advance(hass, freezer, 31)
+    assert state(hass, STATE) == STATE_UNAVAILABLE
+    await server.come_up()
+    await until(hass, freezer, lambda: backend(loaded).pushing, within=10)
+    await until(hass, freezer, lambda: state(hass, STATE) == "idle")
+
+    problems = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name.startswith("custom_components.print_sentinel")
+        and r.levelno >= logging.WARNING
+    ]
+    assert len(problems) == 1, problems
+    assert "No push connection" not in problems[0]
 
 
 async def test_a_job_that_ended_while_push_was_down_ends_once(

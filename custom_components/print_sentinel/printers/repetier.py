@@ -58,6 +58,7 @@ from .base import (
     PrinterAuthError,
     PrinterCommandUnsupported,
     PrinterConnectionError,
+    PrinterError,
     PrinterIdentity,
     PrinterResponseError,
     PrinterSnapshot,
@@ -506,8 +507,17 @@ class RepetierBackend:
             and socket.states is not None
         ):
             return await self._from_answers(socket.printers, socket.states)
-        entries = await self._client.list_printer(self._slug)
-        return await self._from_answers(entries, None)
+        try:
+            snapshot = await self._from_answers(
+                await self._client.list_printer(self._slug), None
+            )
+        except PrinterError:
+            if socket is not None:
+                socket.note_poll(answered=False)
+            raise
+        if socket is not None:
+            socket.note_poll(answered=True)
+        return snapshot
 
     async def _from_answers(
         self, entries: list[dict[str, Any]], states: dict[str, Any] | None

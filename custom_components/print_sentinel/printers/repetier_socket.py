@@ -61,6 +61,11 @@ BACKOFF: Final = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 """Seconds before each reconnect attempt; the last repeats."""
 ENDINGS: Final = {"jobFinished": "finished", "jobKilled": "killed"}
 """The events that say how a job ended (polling only sees it disappear)."""
+PUSH_DOWN_GRACE: Final = 120.0
+"""Seconds push may stay down while the server answers over HTTP before a warning.
+A server that restarts or goes away is the coordinator's outage (its one log line);
+a push that stays off while polling works (a proxy that drops websockets, an old
+server) is logged by the socket, once."""
 MAX_EVENTS: Final = 200
 """Events read from one message; more are ignored."""
 
@@ -101,6 +106,9 @@ class RepetierSocket:
         self._resync_wake = asyncio.Event()
         self._last_resync = -1e9
         self._outage_logged = False
+        self._down_reason = ""
+        self._polled_since: float | None = None
+        """Since when polling has answered while push is down (clock time)."""
         self.healthy = False
         """Connected and resynced: `printers` and `states` are current."""
         self.printers: list[dict[str, Any]] | None = None
@@ -160,14 +168,12 @@ class RepetierSocket:
             if was_healthy:
                 self.outages += 1
                 failures = 0
-            if not self._outage_logged:
-                _LOGGER.warning(
-                    "No push connection to Repetier-Server at %s (%s); polling "
-                    "until it is back",
-                    self._where,
-                    _redact(reason, self._api_key),
-                )
-                self._outage_logged = True
+            self._down_reason = _redact(reason, self._api_key)
+            _LOGGER.debug(
+                "No push connection to Repetier-Server at %s (%s)",
+                self._where,
+                self._down_reason,
+            )
             if was_healthy:
                 self._on_change()  # poll now, not after the long push interval
             delay = self._backoff[min(failures, len(self._backoff) - 1)]
@@ -188,6 +194,7 @@ class RepetierSocket:
                 await self._resync()
                 self.connects += 1
                 self.healthy = True
+                self._polled_since = None
                 if self._outage_logged:
                     _LOGGER.info(
                         "Push connection to Repetier-Server at %s is back",
@@ -209,6 +216,29 @@ class RepetierSocket:
             elif message.type is aiohttp.WSMsgType.ERROR:
                 break
         # the loop ends when the server closes the socket or it fails
+
+    def note_poll(self, *, answered: bool) -> None:
+        """Say how an HTTP poll went while push is down; warn once if push stays down.
+
+        Only a push that stays down while the server answers is worth a warning: a
+        server that does not answer at all is the coordinator's outage.
+        """
+        if self.healthy:
+            return
+        if not answered:
+            self._polled_since = None
+            return
+        now = self._clock()
+        if self._polled_since is None:
+            self._polled_since = now
+        elif now - self._polled_since >= PUSH_DOWN_GRACE and not self._outage_logged:
+            _LOGGER.warning(
+                "No push connection to Repetier-Server at %s (%s); polling until it "
+                "is back",
+                self._where,
+                self._down_reason or "not connected yet",
+            )
+            self._outage_logged = True
 
     def take_ending(self) -> str | None:
         """How the job that just disappeared ended, if the server said so (once)."""
