@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components.camera import async_get_image
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
@@ -32,6 +31,7 @@ from custom_components.print_sentinel.const import (
     CONF_OPENAI_BASE_URL,
     CONF_SNAPSHOT_URL,
 )
+from custom_components.print_sentinel.pictures import async_fresh_picture
 from simulators.openai_compat import OpenAISimulator
 from simulators.prusalink import PrusaLinkSimulator
 from simulators.scene import Scene
@@ -120,23 +120,23 @@ async def test_snapshot_camera_turns_unavailable_after_failures_in_a_row(
 
     for _ in range(FAILURES_UNTIL_UNAVAILABLE - 1):
         with pytest.raises(HomeAssistantError):
-            await async_get_image(hass, CAMERA)
+            await async_fresh_picture(hass, CAMERA)
     assert _state(hass, CAMERA) != STATE_UNAVAILABLE  # one bad picture is no outage
     with pytest.raises(HomeAssistantError):
-        await async_get_image(hass, CAMERA)
+        await async_fresh_picture(hass, CAMERA)
     assert _state(hass, CAMERA) == STATE_UNAVAILABLE
 
     # after a while the frontend may try again; a failure makes it wait once more
     await advance(hass, freezer, RETRY_UNAVAILABLE_AFTER.total_seconds() + 1)
     assert _state(hass, CAMERA) != STATE_UNAVAILABLE
     with pytest.raises(HomeAssistantError):
-        await async_get_image(hass, CAMERA)
+        await async_fresh_picture(hass, CAMERA)
     assert _state(hass, CAMERA) == STATE_UNAVAILABLE
 
     # a picture that works (failure detection, Prusa Connect keep asking) ends it
     printer.faults.camera_error = False
-    image = await async_get_image(hass, CAMERA)
-    assert image.content.startswith(b"\xff\xd8")
+    image = await async_fresh_picture(hass, CAMERA)
+    assert image.startswith(b"\xff\xd8")
     assert _state(hass, CAMERA) != STATE_UNAVAILABLE
 
 
@@ -149,5 +149,5 @@ async def test_printer_camera_turns_unavailable_after_failures_in_a_row(
     await _setup(hass, mock_config_entry, {CONF_SNAPSHOT_URL: "http://127.0.0.1:9/x"})
     for _ in range(FAILURES_UNTIL_UNAVAILABLE):
         with pytest.raises(HomeAssistantError):
-            await async_get_image(hass, CAMERA)
+            await async_fresh_picture(hass, CAMERA)
     assert _state(hass, CAMERA) == STATE_UNAVAILABLE

@@ -21,6 +21,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.print_sentinel.const import CONF_SNAPSHOT_URL
+from custom_components.print_sentinel.pictures import async_fresh_picture
 from simulators.prusalink import PrusaLinkSimulator
 
 from .common import NEXT_POLL, advance
@@ -109,21 +110,21 @@ async def test_camera_outage_raises_warns_once_and_reports_recovery(
     caplog.clear()
     printer.faults.camera_error = True
 
+    # what detection, Prusa Connect and records ask: a fresh picture or an error
     for _ in range(3):
         with pytest.raises(HomeAssistantError):
-            await async_get_image(hass, CAMERA)
+            await async_fresh_picture(hass, CAMERA)
     assert len(_camera_logs(caplog, logging.WARNING)) == 1
     assert _camera_logs(caplog, logging.INFO) == []
 
     printer.faults.camera_error = False
-    image = await async_get_image(hass, CAMERA)
-    assert image.content.startswith(JPEG)
+    assert (await async_fresh_picture(hass, CAMERA)).startswith(JPEG)
     assert len(_camera_logs(caplog, logging.INFO)) == 1
 
     # a second outage is worth a second warning
     printer.faults.camera_error = True
     with pytest.raises(HomeAssistantError):
-        await async_get_image(hass, CAMERA)
+        await async_fresh_picture(hass, CAMERA)
     assert len(_camera_logs(caplog, logging.WARNING)) == 2
 
 
@@ -276,15 +277,58 @@ async def test_a_failing_snapshot_url_logs_its_status_never_its_token(
     printer.faults.camera_error = True
     for _ in range(3):
         with pytest.raises(HomeAssistantError):
-            await async_get_image(hass, CAMERA)
+            await async_fresh_picture(hass, CAMERA)
     assert hass.states.get(CAMERA).state == STATE_UNAVAILABLE
     (warning,) = _camera_logs(caplog, logging.WARNING)
     assert "HTTP 500" in warning
     assert "cam-Secret-token-77" not in caplog.text
 
     printer.faults.camera_error = False
-    image = await async_get_image(hass, CAMERA)
-    assert image.content.startswith(JPEG)
+    assert (await async_fresh_picture(hass, CAMERA)).startswith(JPEG)
+    assert hass.states.get(CAMERA).state != STATE_UNAVAILABLE
+
+
+async def test_a_failing_snapshot_url_shows_its_last_picture_never_a_500(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """The camera card keeps the last picture while the camera fails, then recovers.
+
+    A camera that has not given a picture yet is off for a minute after a failure:
+    HA's proxy answers 503 without asking, never a 500 per request.
+    """
+    await _setup(hass, mock_config_entry, **{CONF_SNAPSHOT_URL: printer.snapshot_url})
+    client = await hass_client()
+    printer.faults.camera_error = True
+    first = await client.get(f"/api/camera_proxy/{CAMERA}")
+    assert first.status == 500  # nothing to show yet: HA's proxy's own answer
+    statuses = [
+        (await client.get(f"/api/camera_proxy/{CAMERA}")).status for _ in range(5)
+    ]
+    assert statuses == [503] * 5
+    # detection asks the camera itself, and the first picture that works turns it on
+    printer.faults.camera_error = False
+    assert (await async_fresh_picture(hass, CAMERA)).startswith(JPEG)
+    response = await client.get(f"/api/camera_proxy/{CAMERA}")
+    assert response.status == 200
+    good = await response.read()
+
+    printer.faults.camera_error = True
+    for _ in range(4):
+        response = await client.get(f"/api/camera_proxy/{CAMERA}")
+        assert response.status == 200
+        assert await response.read() == good
+    assert hass.states.get(CAMERA).state == STATE_UNAVAILABLE
+    with pytest.raises(HomeAssistantError):  # detection never judges the old one
+        await async_fresh_picture(hass, CAMERA)
+
+    printer.faults.camera_error = False
+    await advance(hass, freezer, 61)
+    response = await client.get(f"/api/camera_proxy/{CAMERA}")
+    assert response.status == 200
     assert hass.states.get(CAMERA).state != STATE_UNAVAILABLE
 
 

@@ -22,6 +22,7 @@ from custom_components.print_sentinel.const import (
     DOMAIN,
     PRINTER_TYPE_REPETIER,
 )
+from custom_components.print_sentinel.pictures import async_fresh_picture
 from simulators.prusalink import PrusaLinkSimulator
 from simulators.repetier import RepetierSimulator
 
@@ -98,13 +99,16 @@ async def test_server_webcam_outage_warns_once_and_reports_recovery(
 
     for _ in range(3):
         with pytest.raises(HomeAssistantError):
-            await async_get_image(hass, REPETIER_CAMERA)
+            await async_fresh_picture(hass, REPETIER_CAMERA)
     warnings = _logs(caplog, logging.WARNING)
     assert len(warnings) == 1
     assert "Prusa i3" in warnings[0]
     assert REPETIER_KEY not in caplog.text
+    # the frontend keeps the last picture meanwhile
+    assert (await async_get_image(hass, REPETIER_CAMERA)).content.startswith(JPEG)
 
     await server.come_up()
+    assert (await async_fresh_picture(hass, REPETIER_CAMERA)).startswith(JPEG)
     image = await async_get_image(hass, REPETIER_CAMERA)
     assert image.content_type == "image/jpeg"
     assert image.content.startswith(JPEG)

@@ -64,6 +64,8 @@ class PrinterCamera(PrintSentinelEntity, Camera):
         self._last_failure: datetime | None = None
         self._thumbnail_job: object = None
         self._thumbnail: bytes | None = None
+        self._last_picture: bytes | None = None
+        """The camera's last picture (not a thumbnail), for the frontend meanwhile."""
         self.content_type = "image/jpeg" if self._snapshot_url else "image/png"
 
     @property
@@ -100,13 +102,17 @@ class PrinterCamera(PrintSentinelEntity, Camera):
         HA's camera proxy asks even an unavailable camera for a picture and answers
         HTTP 500 when there is none; off, it answers 503 without asking. A
         thumbnail or a server's webcam needs the printer, so it is off while the
-        printer is unreachable. A snapshot URL that fails stays on: detection and
-        Prusa Connect keep asking it (HA gives an off camera's picture to no one),
-        and the first picture that works makes it available again at once.
+        printer is unreachable. A camera whose source fails shows its last picture;
+        without one it is off until `RETRY_UNAVAILABLE_AFTER` has passed (then the
+        proxy may try once more). Detection, Prusa Connect and records ask the
+        source itself (`async_fresh_image`, also while off), so the first picture
+        that works turns it on and available again at once.
         """
-        return self._has_picture() and bool(
-            self._snapshot_url or self.coordinator.last_update_success
-        )
+        if not self._has_picture():
+            return False
+        if not (self._snapshot_url or self.coordinator.last_update_success):
+            return False
+        return not (self._last_picture is None and self._recently_failed())
 
     @property
     def entity_picture(self) -> str | None:  # type: ignore[override]  # Entity allows None
@@ -114,9 +120,11 @@ class PrinterCamera(PrintSentinelEntity, Camera):
         return super().entity_picture if self._has_picture() else None
 
     def _unavailable_after_failures(self) -> bool:
+        return self._failures >= FAILURES_UNTIL_UNAVAILABLE and self._recently_failed()
+
+    def _recently_failed(self) -> bool:
         return (
-            self._failures >= FAILURES_UNTIL_UNAVAILABLE
-            and self._last_failure is not None
+            self._last_failure is not None
             and dt_util.utcnow() - self._last_failure < RETRY_UNAVAILABLE_AFTER
         )
 
@@ -127,26 +135,45 @@ class PrinterCamera(PrintSentinelEntity, Camera):
     async def async_camera_image(
         self, width: int | None = None, height: int | None = None
     ) -> bytes | None:
-        """Return the newest image."""
-        if self._snapshot_url:
-            return await self._async_snapshot(self._snapshot_url)
-        try:
-            image = await self.coordinator.backend.async_get_camera_image()
-        except PrinterError as err:
-            self._report_failure(err)
-            return None
-        if image is not None:
-            self._report_recovery()
-            self.content_type = "image/jpeg"
+        """Return the newest image; its last one while its source fails.
+
+        The frontend (HA's camera proxy) would show an HTTP 500 instead; the camera
+        shows as unavailable after `FAILURES_UNTIL_UNAVAILABLE` failures.
+        """
+        if (image := await self.async_fresh_image()) is not None:
             return image
-        self.content_type = "image/png"
-        return await self._async_thumbnail()
+        if self._failing and self._last_picture is not None:
+            self.content_type = "image/jpeg"
+            return self._last_picture
+        return None
+
+    async def async_fresh_image(self) -> bytes | None:
+        """A picture taken now, None when there is none (`pictures`)."""
+        if self._snapshot_url:
+            image = await self._async_snapshot(self._snapshot_url)
+        else:
+            try:
+                image = await self.coordinator.backend.async_get_camera_image()
+            except PrinterError as err:
+                self._report_failure(err)
+                return None
+            if image is None:
+                self.content_type = "image/png"
+                return await self._async_thumbnail()
+            self._report_recovery()
+        if image is not None:
+            self.content_type = "image/jpeg"
+            self._last_picture = image
+        return image
 
     def _report_failure(self, err: object) -> None:
         was_unavailable = self._unavailable_after_failures()
+        was_on = self.is_on
         self._failures += 1
         self._last_failure = dt_util.utcnow()
-        if not was_unavailable and self._unavailable_after_failures():
+        if was_on != self.is_on or (
+            not was_unavailable and self._unavailable_after_failures()
+        ):
             self._write_state_if_added()
         if not self._failing:
             LOGGER.warning(
@@ -156,9 +183,10 @@ class PrinterCamera(PrintSentinelEntity, Camera):
 
     def _report_recovery(self) -> None:
         was_unavailable = self._unavailable_after_failures()
+        was_on = self.is_on
         self._failures = 0
         self._last_failure = None
-        if was_unavailable:
+        if was_unavailable or not was_on:
             self._write_state_if_added()
         if self._failing:
             LOGGER.info(

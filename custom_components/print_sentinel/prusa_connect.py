@@ -32,7 +32,6 @@ import secrets
 from typing import Final
 
 import aiohttp
-from homeassistant.components import camera
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
@@ -42,6 +41,7 @@ from homeassistant.util import dt as dt_util
 from PIL import Image
 
 from .const import DEFAULT_CONNECT_URL, DOMAIN, LOGGER, MIN_CONNECT_INTERVAL
+from .pictures import async_fresh_picture
 
 FINGERPRINT_MIN_LENGTH: Final = 16
 FINGERPRINT_MAX_LENGTH: Final = 64
@@ -420,11 +420,11 @@ class PrusaConnectUploader:
 
     async def _async_snapshot(self) -> _Snapshot:
         """Take a picture from the camera entity and make it fit for Connect."""
-        image = await camera.async_get_image(
-            self._hass, self._camera_entity_id, timeout=CAMERA_TIMEOUT
+        image = await async_fresh_picture(
+            self._hass, self._camera_entity_id, within=CAMERA_TIMEOUT
         )
         jpeg, width, height = await self._hass.async_add_executor_job(
-            prepare_snapshot, image.content
+            prepare_snapshot, image
         )
         return _Snapshot(jpeg, width, height)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from homeassistant.components.camera import async_get_image
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
@@ -16,6 +15,7 @@ from ..const import (
     DETECTOR_OPENAI,
     FRAME_LONG_SIDES,
 )
+from ..pictures import async_fresh_picture
 from .frames import prepare_frame
 from .verdict import Detector, Frame, Verdict
 
@@ -40,9 +40,9 @@ async def async_take_frame(
     hass: HomeAssistant, camera_entity_id: str, long_side: int
 ) -> Frame:
     """Take one frame from the camera, downscaled in the executor."""
-    image = await async_get_image(hass, camera_entity_id)
+    image = await async_fresh_picture(hass, camera_entity_id)
     return await hass.async_add_executor_job(
-        prepare_frame, image.content, dt_util.utcnow(), long_side
+        prepare_frame, image, dt_util.utcnow(), long_side
     )
 
 

@@ -25,7 +25,6 @@ import re
 import shutil
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.components.camera import async_get_image
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
@@ -47,6 +46,7 @@ from ..job_events import (
     job_events,
 )
 from ..links import EntityLinks
+from ..pictures import async_fresh_picture
 from ..printers.base import Capability, PrinterError, PrinterSnapshot, PrinterState
 from .chart import ChartSpec, draw_chart, parse_time
 from .const import (
@@ -542,8 +542,8 @@ class PrintRecorder:
                 if content is None:
                     self._no_camera = True
                 return content
-            image = await async_get_image(
-                self.hass, self.settings.camera_entity_id, timeout=10
+            content = await async_fresh_picture(
+                self.hass, self.settings.camera_entity_id, within=10
             )
         except (HomeAssistantError, PrinterError) as err:
             _LOGGER.debug("No timelapse frame for %s: %s", self.entry.title, err)
@@ -551,7 +551,7 @@ class PrintRecorder:
         except Exception:  # a camera's fault never stops a record
             _LOGGER.debug("No timelapse frame for %s", self.entry.title, exc_info=True)
             return None
-        return image.content
+        return content
 
     def _write_frame(self, record: PrintRecord, content: bytes) -> int:
         """Executor: check the space, prepare and write one frame."""
