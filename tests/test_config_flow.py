@@ -431,6 +431,10 @@ async def test_user_names_the_printer(
     )
     assert result["errors"] == {"name": "name_too_long"}
     result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**base, "name": "Work\x1b[31mshop\x00"}
+    )
+    assert result["errors"] == {"name": "invalid_name"}
+    result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {**base, "name": "  Workshop   left "}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -451,3 +455,20 @@ async def test_a_user_name_digest_cannot_carry_names_the_field(
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_USERNAME: "invalid_username"}
     assert printer.requests == []
+
+
+async def test_a_pasted_user_name_with_spaces_around_it_signs_in(
+    hass: HomeAssistant, printer: PrusaLinkSimulator
+) -> None:
+    """Digest would fail with " maker " and say wrong password; it is maker."""
+    flow_id = await _prusalink_form(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id,
+        {
+            CONF_HOST: printer.url,
+            CONF_USERNAME: " maker\t",
+            CONF_PASSWORD: PRINTER_PASSWORD,
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_USERNAME] == "maker"

@@ -174,8 +174,36 @@ OPENAI_FORM = {
             {CONF_OPENAI_API_KEY: KEY, CONF_OPENAI_BASE_URL: "ftp://example.com/v1"},
             {CONF_OPENAI_BASE_URL: "invalid_base_url"},
         ),
+        (  # the SDK's own URL parser refused these with an HTTP 500
+            {
+                CONF_OPENAI_API_KEY: KEY,
+                CONF_OPENAI_BASE_URL: "http://\U0001f4a5.local/v1",
+            },
+            {CONF_OPENAI_BASE_URL: "invalid_base_url"},
+        ),
+        (
+            {CONF_OPENAI_API_KEY: KEY, CONF_OPENAI_BASE_URL: "http://ollama\x00/v1"},
+            {CONF_OPENAI_BASE_URL: "invalid_base_url"},
+        ),
+        (
+            {CONF_OPENAI_API_KEY: KEY, CONF_OPENAI_BASE_URL: "http://ollama/v1\x7f"},
+            {CONF_OPENAI_BASE_URL: "invalid_base_url"},
+        ),
+        (
+            {CONF_OPENAI_API_KEY: KEY, CONF_OPENAI_BASE_URL: "http://oll ama:11434/v1"},
+            {CONF_OPENAI_BASE_URL: "invalid_base_url"},
+        ),
     ],
-    ids=["newline_key", "key_with_space", "broken_url", "not_http"],
+    ids=[
+        "newline_key",
+        "key_with_space",
+        "broken_url",
+        "not_http",
+        "not_idna",
+        "nul",
+        "del",
+        "space",
+    ],
 )
 async def test_what_the_user_typed_is_checked_field_by_field(
     hass: HomeAssistant,

@@ -125,7 +125,7 @@ async def test_polling_saves_whole_seconds_and_reloads_with_the_new_intervals(
         _polling(
             **{
                 CONF_PRINTING_INTERVAL: 4.0,
-                CONF_IDLE_INTERVAL: 60.0,
+                CONF_IDLE_INTERVAL: 59.7,  # typed into the box: rounded, not cut
                 CONF_SNAPSHOT_URL: printer.snapshot_url,
             }
         ),
@@ -281,6 +281,9 @@ async def _refused(
         "http:///snapshot.jpg",
         "http://127.0.0.1:99999/snapshot.jpg",
         "http://127.0.0.1:0/snapshot.jpg",
+        "http://127.0.0.1/snap\x00shot.jpg",
+        "http://127.0.0.1/snapshot.jpg\x7f",
+        "http://\U0001f4a5.local/snapshot.jpg",
     ],
 )
 async def test_a_snapshot_url_that_is_not_a_url_is_refused(
@@ -475,6 +478,43 @@ async def test_connect_refuses_what_could_only_fail_later(
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {next(iter(bad)): error}
     assert init_integration.options == {}
+
+
+async def test_a_token_typed_while_uploads_are_off_is_checked_and_kept(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Typed now, used when uploads are switched on later without retyping it."""
+    off = {
+        CONF_CONNECT_ENABLED: False,
+        CONF_CONNECT_INTERVAL: 10.0,
+        CONF_CONNECT_ONLY_PRINTING: True,
+    }
+    result = await _save(
+        hass, init_integration, "connect", {**off, CONF_CONNECT_TOKEN: "bad token\n"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_CONNECT_TOKEN: "invalid_token_format"}
+    assert init_integration.options == {}
+
+    good = _connect()[CONF_CONNECT_TOKEN]
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**off, CONF_CONNECT_TOKEN: f" {good} "}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert init_integration.options[CONF_CONNECT_TOKEN] == good
+
+    # switched on with the token field left empty: the saved token is used
+    result = await _save(
+        hass,
+        init_integration,
+        "connect",
+        {k: v for k, v in _connect().items() if k != CONF_CONNECT_TOKEN},
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert init_integration.options[CONF_CONNECT_ENABLED] is True
+    assert init_integration.options[CONF_CONNECT_TOKEN] == good
 
 
 async def test_disabled_connect_saves_without_token_or_camera(

@@ -202,7 +202,18 @@ def test_bgcode_deflate_bomb_is_detected() -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["127.0.0.1:99999", "http://exa mple:abc/", "http://xn--ls8h.la", "http://h:0", ""],
+    [
+        "127.0.0.1:99999",
+        "http://exa mple:abc/",
+        "http://xn--ls8h.la",
+        "http://h:0",
+        "",
+        "http://printer/\x7f",
+        "http://printer\x1b/",
+        "10.0.0.300",  # a mistyped IP is no host name either
+        "999.1.1.1",
+        "http://1.2.3/",
+    ],
 )
 def test_invalid_addresses_raise(value: str) -> None:
     with pytest.raises(ValueError):
@@ -214,6 +225,9 @@ def test_valid_addresses() -> None:
         normalize_url("192.168.1.5:8080", allow_path=False) == "http://192.168.1.5:8080"
     )
     assert normalize_url("http://u:p@[::1]:80/x", allow_path=False) == "http://[::1]:80"
+    assert normalize_url("fe80::1", allow_path=False) == "http://[fe80::1]"
+    assert normalize_url("::1") == "http://[::1]"
+    assert normalize_url("mk4-2.local", allow_path=False) == "http://mk4-2.local"
     assert normalize_url("http://cam:81/snap.jpg?a=1") == "http://cam:81/snap.jpg?a=1"
 
 

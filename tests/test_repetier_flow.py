@@ -28,6 +28,7 @@ from custom_components.print_sentinel.const import (
 )
 from custom_components.print_sentinel.printers.base import PrinterError
 from custom_components.print_sentinel.repetier_flow import split_host
+from simulators.prusalink import PrusaLinkSimulator
 from simulators.repetier import RepetierSimulator
 
 API_KEY = "7c1d9e2a-repetier-Secret-key"
@@ -414,9 +415,7 @@ async def test_unexpected_error_shows_unknown(
     assert result["errors"] == {"base": "unknown"}
 
 
-@pytest.mark.parametrize(
-    "host", ["", "   ", "ftp://server", "http://", "https://server"]
-)
+@pytest.mark.parametrize("host", ["", "   ", "ftp://server", "http://", "https://"])
 async def test_invalid_host_is_rejected(hass: HomeAssistant, host: str) -> None:
     flow_id = await _repetier_form(hass)
     result = await hass.config_entries.flow.async_configure(
@@ -442,6 +441,9 @@ async def test_invalid_host_is_rejected(hass: HomeAssistant, host: str) -> None:
         (f"{HOST}:0", "invalid_port"),
         ("[::1]:70000", "invalid_port"),
         (f"http://{HOST}:abc/", "invalid_port"),
+        ("javascript:alert(1)", "invalid_host"),  # not "the port is wrong"
+        ("https://repetier.example/", "https_unsupported"),  # a reverse proxy's
+        (f"https://{HOST}:3344/#/", "https_unsupported"),
     ],
 )
 async def test_address_that_is_no_address_names_the_host_field(
@@ -782,3 +784,32 @@ async def test_unknown_printer_type_is_not_treated_as_repetier(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "unsupported_printer_type"
     assert server.requests == []
+
+
+async def test_a_prusalink_printer_typed_in_as_repetier_shows_not_repetier(
+    hass: HomeAssistant, printer: PrusaLinkSimulator
+) -> None:
+    """PrusaLink's digest password prompt is no refused API key: not invalid_auth."""
+    flow_id = await _repetier_form(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, _server_input(printer.host_port[1])
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "not_repetier"}
+
+
+async def test_reconfigure_with_the_key_left_empty_keeps_the_saved_key(
+    hass: HomeAssistant, server: RepetierSimulator
+) -> None:
+    """The key is never shown again: a new address alone needs no retyped key."""
+    server.printer("prusa_i3").webcams = 0
+    entry = _entry(_closed_port())  # the server moved; its key stays the same
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: HOST, CONF_PORT: server.port}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_PORT] == server.port
+    assert entry.data[CONF_API_KEY] == API_KEY

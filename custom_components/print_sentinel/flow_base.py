@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Final
 
 from homeassistant.helpers import selector
 
+from .validation import has_control_chars
+
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigFlow
 
@@ -19,3 +21,12 @@ PASSWORD_SELECTOR: Final = selector.TextSelector(
 )
 MAX_NAME_LENGTH: Final = 64
 """Longest printer name a form takes."""
+
+
+def name_error(name: str) -> str | None:
+    """The form error for a printer name as typed (spaces already collapsed), or None."""
+    if len(name) > MAX_NAME_LENGTH:
+        return "name_too_long"
+    if has_control_chars(name):
+        return "invalid_name"
+    return None

@@ -31,7 +31,7 @@ from .const import (
     DOMAIN,
     PRINTER_TYPE_HA_DEVICE,
 )
-from .flow_base import MAX_NAME_LENGTH, FlowBase
+from .flow_base import FlowBase, name_error
 from .printers.ha_device import HaDeviceBackend
 from .printers.ha_profiles import (
     ROLE_DOMAINS,
@@ -41,6 +41,7 @@ from .printers.ha_profiles import (
     propose,
     states_for,
 )
+from .validation import has_control_chars
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -123,6 +124,8 @@ def _state_limit_errors(states: Mapping[str, Sequence[str]]) -> dict[str, str]:
             return {states_field(key): "too_many_state_values"}
         if any(len(value) > MAX_STATE_VALUE_LENGTH for value in values):
             return {states_field(key): "state_value_too_long"}
+        if any(has_control_chars(value) for value in values):
+            return {states_field(key): "invalid_state_value"}
     return {}
 
 
@@ -160,8 +163,8 @@ class HaDeviceFlowMixin(FlowBase):
                 errors = {CONF_DEVICE_ID: "device_not_found"}
             elif integration == DOMAIN:
                 errors = {CONF_DEVICE_ID: "own_device"}
-            elif len(name) > MAX_NAME_LENGTH:
-                errors = {CONF_NAME: "name_too_long"}
+            elif (name_problem := name_error(name)) is not None:
+                errors = {CONF_NAME: name_problem}
             else:
                 await self.async_set_unique_id(device_id)
                 self._abort_if_unique_id_configured()

@@ -68,6 +68,7 @@ from .detection.registry import (
 from .detection.setup import HEADER_TOKEN, async_validate_detector, detector_form_errors
 from .prusa_connect import generate_fingerprint
 from .records.options import RECORDS_SCHEMA
+from .validation import normalize_url
 
 SENSITIVITIES = ("low", "medium", "high")
 
@@ -201,9 +202,9 @@ _INTEGER_KEYS = (
 
 
 def _clean(user_input: dict[str, Any]) -> dict[str, Any]:
-    """Number selectors return floats; keep whole seconds as int."""
+    """Number selectors return floats; keep whole seconds as int (rounded, not cut)."""
     return {
-        key: int(value) if key in _INTEGER_KEYS and value is not None else value
+        key: round(value) if key in _INTEGER_KEYS and value is not None else value
         for key, value in user_input.items()
     }
 
@@ -217,8 +218,13 @@ def _without(values: Mapping[str, Any], secrets: tuple[str, ...]) -> dict[str, A
 
 
 def _valid_snapshot_url(url: str) -> yarl.URL | None:
-    """Return `url` parsed when it is an http(s) URL with a host and a valid port."""
+    """Return `url` parsed when it is an http(s) URL with a host and a valid port.
+
+    The host must be an IP address or a valid (IDNA) host name, and the URL free
+    of spaces and control characters.
+    """
     try:
+        normalize_url(url)
         parsed = yarl.URL(url.strip())
         port = parsed.port  # raises ValueError when out of range
     except ValueError, TypeError:
@@ -418,17 +424,19 @@ class PrintSentinelOptionsFlow(OptionsFlowWithReload):
         errors: dict[str, str] = {}
         if user_input is not None:
             user_input = _clean(user_input)
+            # the form never shows the saved token: left empty, it is kept; a
+            # typed one is checked even while uploads are off (saved for later)
+            typed = (user_input.pop(CONF_CONNECT_TOKEN, None) or "").strip()
+            token = typed or self.config_entry.options.get(CONF_CONNECT_TOKEN)
+            if typed:
+                user_input[CONF_CONNECT_TOKEN] = typed
+            checked = typed or (token if user_input[CONF_CONNECT_ENABLED] else "")
+            if checked and not HEADER_TOKEN.fullmatch(checked):
+                errors[CONF_CONNECT_TOKEN] = "invalid_token_format"
             if user_input[CONF_CONNECT_ENABLED]:
-                # the form never shows the saved token: left empty, it is kept
-                token = (user_input.get(CONF_CONNECT_TOKEN) or "").strip()
-                token = token or self.config_entry.options.get(CONF_CONNECT_TOKEN)
-                if token:
-                    user_input[CONF_CONNECT_TOKEN] = token
                 camera = user_input.get(CONF_CONNECT_CAMERA)
                 if not token:
                     errors[CONF_CONNECT_TOKEN] = "token_required"
-                elif not HEADER_TOKEN.fullmatch(token):
-                    errors[CONF_CONNECT_TOKEN] = "invalid_token_format"
                 if not camera:
                     errors[CONF_CONNECT_CAMERA] = "camera_required"
                 elif self.hass.states.get(camera) is None:
@@ -455,7 +463,7 @@ class PrintSentinelOptionsFlow(OptionsFlowWithReload):
         if user_input is not None:
             return self._save(
                 {
-                    k: int(v) if isinstance(v, float) else v
+                    k: round(v) if isinstance(v, float) else v
                     for k, v in user_input.items()
                 }
             )

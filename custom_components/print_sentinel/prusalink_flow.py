@@ -33,7 +33,7 @@ from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
 import probatio as vol
 
 from .const import CONF_PRINTER_TYPE, DEFAULT_USERNAME, LOGGER, PRINTER_TYPE_PRUSALINK
-from .flow_base import MAX_NAME_LENGTH, PASSWORD_SELECTOR, FlowBase
+from .flow_base import PASSWORD_SELECTOR, FlowBase, name_error
 from .printers.base import (
     PrinterAuthError,
     PrinterConnectionError,
@@ -66,6 +66,13 @@ def _prusalink_schema(
 def _api_key(data: Mapping[str, Any]) -> str | None:
     """The optional `X-Api-Key` (the Raspberry Pi PrusaLink's own key), stripped."""
     return str(data.get(CONF_API_KEY) or "").strip() or None
+
+
+def _trimmed(user_input: dict[str, Any]) -> dict[str, Any]:
+    """The form's values with the user name trimmed (a pasted "maker " is maker)."""
+    if isinstance(user_input.get(CONF_USERNAME), str):
+        return {**user_input, CONF_USERNAME: user_input[CONF_USERNAME].strip()}
+    return user_input
 
 
 def create_prusalink_backend(
@@ -128,9 +135,10 @@ class PrusaLinkFlowMixin(FlowBase):
         discovered = getattr(self, "_discovered", {})
         errors: dict[str, str] = {}
         if user_input is not None:
+            user_input = _trimmed(user_input)
             chosen = " ".join(str(user_input.get(CONF_NAME) or "").split())
-            if len(chosen) > MAX_NAME_LENGTH:
-                errors = {CONF_NAME: "name_too_long"}
+            if (name_problem := name_error(chosen)) is not None:
+                errors = {CONF_NAME: name_problem}
                 identity = None
             else:
                 identity, errors = await validate_prusalink(self.hass, user_input)
@@ -226,6 +234,7 @@ class PrusaLinkFlowMixin(FlowBase):
         entry = self._get_reauth_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
+            user_input = _trimmed(user_input)
             data = {**entry.data, **user_input}
             identity, errors = await validate_prusalink(self.hass, data)
             if identity is not None:
@@ -257,6 +266,7 @@ class PrusaLinkFlowMixin(FlowBase):
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
+            user_input = _trimmed(user_input)
             # an empty API key field keeps the key the entry has (it is a secret,
             # never shown again); a new one replaces it
             key = _api_key(user_input) or _api_key(entry.data)

@@ -118,8 +118,9 @@ def parse_address(text: str, port: int) -> tuple[str, int] | str:
     Accepts a hostname or IP address, `host:port`, a bracketed or bare IPv6 address,
     or a URL copied from the browser (`http://host:3344/#/...`); a port in the text
     wins over the port field. Only `http` URLs: the backend speaks plain HTTP.
-    Returns `invalid_port` for a port that is no number from 1 to 65535 and
-    `invalid_host` for anything else that is no address; never raises.
+    Returns `invalid_port` for a port that is no number from 1 to 65535,
+    `https_unsupported` for an https URL and `invalid_host` for anything else that
+    is no address; never raises.
     """
     text = text.strip()
     if (
@@ -137,9 +138,13 @@ def parse_address(text: str, port: int) -> tuple[str, int] | str:
     except ValueError:
         return "invalid_host"
     match = _NETLOC.match(parts.netloc)
+    if parts.scheme.lower() == "https" and match is not None and match["host"]:
+        return "https_unsupported"
     if parts.scheme.lower() != "http" or "@" in parts.netloc or match is None:
         return "invalid_host"
     host, port_text = match["host"], match["port"]
+    if port_text and not all(char.isalnum() for char in port_text):
+        return "invalid_host"  # javascript:alert(1) is no host with a bad port
     if port_text:
         if not port_text.isascii() or not port_text.isdigit():
             return "invalid_port"
@@ -173,14 +178,18 @@ def api_key_error(api_key: str) -> str | None:
     return None
 
 
-def _server_schema(defaults: Mapping[str, Any]) -> vol.Schema:
+def _server_schema(
+    defaults: Mapping[str, Any], *, key_required: bool = True
+) -> vol.Schema:
+    """The server form; `key_required=False` where an empty key keeps the saved one."""
+    key = vol.Required(CONF_API_KEY) if key_required else vol.Optional(CONF_API_KEY)
     return vol.Schema(
         {
             vol.Required(CONF_HOST, default=defaults.get(CONF_HOST, "")): str,
             vol.Required(
                 CONF_PORT, default=defaults.get(CONF_PORT, DEFAULT_REPETIER_PORT)
             ): cv.port,
-            vol.Required(CONF_API_KEY): PASSWORD_SELECTOR,
+            key: PASSWORD_SELECTOR,
         }
     )
 
@@ -442,8 +451,12 @@ class RepetierFlowMixin(FlowBase):
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
+            # the key is a secret, never shown again: left empty, the saved one is
+            # tried (at the new address too: it is the same server's key)
+            typed = str(user_input.get(CONF_API_KEY) or "").strip()
             server, errors, abort = await self._async_checked_repetier_server(
-                user_input, entry.data[CONF_PRINTER_SLUG]
+                {**user_input, CONF_API_KEY: typed or entry.data[CONF_API_KEY]},
+                entry.data[CONF_PRINTER_SLUG],
             )
             if abort is not None:
                 return abort
@@ -457,7 +470,7 @@ class RepetierFlowMixin(FlowBase):
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
-                _server_schema(entry.data), _without_key(user_input)
+                _server_schema(entry.data, key_required=False), _without_key(user_input)
             ),
             errors=errors,
         )

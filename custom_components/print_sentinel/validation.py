@@ -12,11 +12,17 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 from urllib.parse import urlsplit
 
 import idna
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def has_control_chars(text: str) -> bool:
+    """Whether `text` holds a control character (NUL, DEL, escape, C1 codes ...)."""
+    return any(unicodedata.category(ch) == "Cc" for ch in text)
 
 
 def validate_port(port: object) -> int:
@@ -54,8 +60,11 @@ def validate_hostname(host: str) -> str:
             ascii_host = idna.encode(host, uts46=True).decode("ascii")
     except (idna.IDNAError, UnicodeError) as err:
         raise ValueError("invalid host") from err
-    if not all(_LABEL.match(label) for label in ascii_host.split(".")):
+    labels = ascii_host.split(".")
+    if not all(_LABEL.match(label) for label in labels):
         raise ValueError("invalid host")
+    if all(label.isdigit() for label in labels):
+        raise ValueError("invalid host")  # 10.0.0.300: neither an IP nor a name
     return host
 
 
@@ -64,9 +73,11 @@ def normalize_url(value: object, *, allow_path: bool = True) -> str:
     if not isinstance(value, str):
         raise ValueError("not text")  # noqa: TRY004 - one error type for callers
     text = value.strip()
-    if not text or any(ch.isspace() or ord(ch) < 0x20 for ch in text):
+    if not text or any(ch.isspace() for ch in text) or has_control_chars(text):
         raise ValueError("invalid address")
     if "://" not in text:
+        if text.count(":") > 1 and not text.startswith("["):
+            text = f"[{text}]"  # a bare IPv6 address
         text = f"http://{text}"
     try:
         parts = urlsplit(text)

@@ -143,6 +143,11 @@ async def test_validate_still_accepts_a_model_list(detector: OpenAIDetector) -> 
         ("", False),
         ("http://user:pw@example.com/v1", False),
         ("http://example.com:99999/v1", False),
+        ("http://\U0001f4a5.local/v1", False),
+        ("http://b\u00fccher.example/v1", True),
+        ("http://host\x00/v1", False),
+        ("http://host/v1\x7f", False),
+        ("http://ho st/v1", False),
     ],
 )
 def test_base_urls(url: str, valid: bool) -> None:

@@ -430,6 +430,10 @@ async def test_form_refuses_what_cannot_work(hass: HomeAssistant) -> None:
         result["flow_id"], {CONF_DEVICE_ID: "no-such-device"}
     )
     assert bad["errors"] == {CONF_DEVICE_ID: "device_not_found"}
+    bad = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_DEVICE_ID: live.fake.device_id, CONF_NAME: "V\x07oron"}
+    )
+    assert bad["errors"] == {CONF_NAME: "invalid_name"}
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_DEVICE_ID: live.fake.device_id}
     )
@@ -448,6 +452,10 @@ async def test_form_refuses_what_cannot_work(hass: HomeAssistant) -> None:
         (
             {"error_states": ["x" * 65]},
             {"error_states": "state_value_too_long"},
+        ),
+        (
+            {"error_states": ["fail\x00ed"]},
+            {"error_states": "invalid_state_value"},
         ),
         (
             {"stop_entity": values["pause_entity"]},

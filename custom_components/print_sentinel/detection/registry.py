@@ -40,6 +40,7 @@ by it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+import contextlib
 from dataclasses import dataclass, field
 import re
 from types import MappingProxyType
@@ -81,7 +82,7 @@ from ..printers.base import PrinterSnapshot
 from .detectors.gadget import GadgetDetector
 from .detectors.openai_compat import OpenAIDetector, valid_base_url
 from .detectors.printwatch import PrintWatchDetector
-from .verdict import Detector
+from .verdict import Detector, DetectorError
 
 type BuildDetector = Callable[
     [HomeAssistant, ConfigEntry, Mapping[str, Any], str], Detector
@@ -246,9 +247,15 @@ def _build_openai(
     # the SDK's first use blocks (imports, platform headers): do it now, in the
     # executor, rather than on the event loop at the first check
     hass.async_create_background_task(
-        detector.async_prepare(), f"{DOMAIN} prepare the OpenAI SDK"
+        _async_prepare_quietly(detector), f"{DOMAIN} prepare the OpenAI SDK"
     )
     return detector
+
+
+async def _async_prepare_quietly(detector: OpenAIDetector) -> None:
+    """Prepare the SDK ahead of the first check, which reports what fails here."""
+    with contextlib.suppress(DetectorError):
+        await detector.async_prepare()
 
 
 def _ai_task_schema() -> vol.Schema:

@@ -168,8 +168,9 @@ class _RepetierClient:
         """GET a URL; return status, content type and at most `limit` bytes of body.
 
         Raises PrinterConnectionError when the server is unreachable or too slow
-        (the timeout covers the whole body), PrinterBodyTooLarge for a larger body
-        and PrinterAuthError for a key no HTTP header can carry.
+        (the timeout covers the whole body), PrinterBodyTooLarge for a larger body,
+        PrinterAuthError for a key no HTTP header can carry and PrinterResponseError
+        for an HTTP password prompt (no Repetier-Server asks for one).
         """
         headers = {"x-api-key": self._api_key} if auth else {}
         if auth and not _valid_header(self._api_key):
@@ -181,6 +182,13 @@ class _RepetierClient:
                     url, headers=headers, allow_redirects=False
                 ) as response,
             ):
+                if response.status == 401 and "WWW-Authenticate" in response.headers:
+                    # an HTTP password prompt (PrusaLink's digest, a proxy's basic
+                    # auth): Repetier-Server's API key never meets one
+                    raise PrinterResponseError(
+                        f"{self.where} asks for a user name and password "
+                        "(HTTP authentication): is this a Repetier-Server?"
+                    )
                 body = await read_bounded(
                     response, limit, f"Repetier-Server's answer for {url.path}"
                 )

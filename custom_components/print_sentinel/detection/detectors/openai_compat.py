@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Final, cast
 import httpx
 from yarl import URL
 
+from ...validation import normalize_url
 from ..cost import (
     DEFAULT_DETAIL,
     DEFAULT_FRAME_COUNT,
@@ -183,9 +184,14 @@ class BoundedClient(httpx.AsyncClient):
 
 
 def valid_base_url(url: str) -> bool:
-    """Whether `url` is an absolute http(s) URL with a host (the SDK's base URL)."""
+    """Whether `url` is an absolute http(s) URL with a host (the SDK's base URL).
+
+    The host must be an IP address or a valid (IDNA) host name, and the URL free
+    of spaces and control characters: the SDK's URL parser refuses the rest.
+    """
     try:
         parsed = URL(url)
+        normalize_url(url)
         return (
             parsed.scheme in ("http", "https")
             and bool(parsed.host)
@@ -472,7 +478,12 @@ class OpenAIDetector:
     def _prepare(self) -> None:
         with _PRELOAD_LOCK:  # one thread at a time imports the SDK
             if self._sdk_client is None:
-                self._sdk_client = self._build_client()
+                try:
+                    self._sdk_client = self._build_client()
+                except Exception as err:  # noqa: BLE001 - e.g. the SDK's httpx2.InvalidURL
+                    raise DetectorUnavailable(
+                        f"the vision API's address cannot be used ({type(err).__name__})"
+                    ) from None
         preload_sdk()
         self._client.platform_headers()
         # The client's resources are built on first access, importing lazily.
