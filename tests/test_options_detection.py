@@ -193,6 +193,14 @@ OPENAI_FORM = {
             {CONF_OPENAI_API_KEY: KEY, CONF_OPENAI_BASE_URL: "http://oll ama:11434/v1"},
             {CONF_OPENAI_BASE_URL: "invalid_base_url"},
         ),
+        (
+            {CONF_OPENAI_API_KEY: KEY, CONF_OPENAI_MODEL: "gpt 4.1 nano"},
+            {CONF_OPENAI_MODEL: "invalid_model"},
+        ),
+        (
+            {CONF_OPENAI_API_KEY: KEY, CONF_OPENAI_MODEL: "llava\x1b:13b"},
+            {CONF_OPENAI_MODEL: "invalid_model"},
+        ),
     ],
     ids=[
         "newline_key",
@@ -203,6 +211,8 @@ OPENAI_FORM = {
         "nul",
         "del",
         "space",
+        "model_with_spaces",
+        "model_with_escape",
     ],
 )
 async def test_what_the_user_typed_is_checked_field_by_field(
@@ -379,3 +389,21 @@ async def test_a_saved_key_of_a_fixed_service_is_kept_and_not_shown(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     assert init_integration.options[CONF_PRINTWATCH_API_KEY] == "pw-Secret-key-1"
+
+
+async def test_a_pasted_model_name_with_spaces_around_it_is_used_as_the_name(
+    hass: HomeAssistant, vision: OpenAISimulator, init_integration: MockConfigEntry
+) -> None:
+    """Not "bad response" for " gpt-4.1-nano ": the service is asked for gpt-4.1-nano."""
+    flow_id = await _detector_form(hass, init_integration, "openai")
+    result = await hass.config_entries.options.async_configure(
+        flow_id,
+        {
+            **OPENAI_FORM,
+            CONF_OPENAI_MODEL: " gpt-4.1-nano\t",
+            CONF_OPENAI_BASE_URL: vision.url,
+            CONF_OPENAI_API_KEY: KEY,
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert vision.requests  # the key and the model were checked with the service

@@ -226,11 +226,31 @@ def _openai_schema() -> vol.Schema:
     )
 
 
+MAX_MODEL_NAME: Final = 256
+"""Longer is no model name (ft:gpt-4.1-mini:org::id and hf.co/user/repo:Q4 fit)."""
+
+
+def _model_name(options: Mapping[str, Any]) -> str:
+    """The model as typed, without the spaces a paste brings; empty: the default."""
+    return str(options.get(CONF_OPENAI_MODEL) or "").strip() or DEFAULT_OPENAI_MODEL
+
+
 def _openai_form_errors(options: Mapping[str, Any]) -> dict[str, str]:
-    """A base URL that is not an http(s) URL would fail inside the SDK."""
+    """Field errors of what the SDK would refuse or the service misread.
+
+    A base URL that is not an http(s) URL would fail inside the SDK; a model name
+    is one word (gpt-4.1-mini, llava:13b), never spaces or control codes.
+    """
     url = options.get(CONF_OPENAI_BASE_URL)
     if not isinstance(url, str) or not valid_base_url(url):
         return {CONF_OPENAI_BASE_URL: "invalid_base_url"}
+    model = _model_name(options)
+    if (
+        len(model) > MAX_MODEL_NAME
+        or any(char.isspace() for char in model)
+        or not model.isprintable()
+    ):
+        return {CONF_OPENAI_MODEL: "invalid_model"}
     return {}
 
 
@@ -241,7 +261,7 @@ def _build_openai(
         get_async_client(hass),
         options.get(CONF_OPENAI_API_KEY) or "",  # none for a local server (Ollama)
         options[CONF_OPENAI_BASE_URL],
-        model=options[CONF_OPENAI_MODEL],
+        model=_model_name(options),
         detail=options[CONF_OPENAI_DETAIL],
     )
     # the SDK's first use blocks (imports, platform headers): do it now, in the
