@@ -16,6 +16,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 import httpx
 import pytest
+import pytest_socket
 
 from custom_components.print_sentinel.const import DOMAIN
 from custom_components.print_sentinel.printers.base import (
@@ -345,3 +346,20 @@ async def test_config_flow_takes_the_mk3s_api_key(
     )
     assert result["reason"] == "reconfigure_successful"
     assert entry.data[CONF_API_KEY] == "key-4711"
+
+    # at a new host (the same printer at a new address) the saved key is not sent
+    await hass.async_block_till_done()
+    mk3s.requests.clear()
+    pytest_socket.socket_allow_hosts(["127.0.0.1", "127.0.0.2"])  # the new address
+    new_host = await mk3s.add_listener("127.0.0.2")
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_HOST: new_host, CONF_USERNAME: "maker", CONF_PASSWORD: PASSWORD},
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert not entry.data.get(CONF_API_KEY)  # Digest with the password typed
+    # the check at the new host signed in with Digest (a challenge), not the key
+    assert any(r.status == 401 for r in mk3s.requests)

@@ -18,6 +18,7 @@ from homeassistant.helpers import config_validation as cv, device_registry as dr
 import probatio
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+import pytest_socket
 
 from custom_components.print_sentinel.const import (
     CONF_PRINTER_SLUG,
@@ -813,3 +814,26 @@ async def test_reconfigure_with_the_key_left_empty_keeps_the_saved_key(
     assert result["reason"] == "reconfigure_successful"
     assert entry.data[CONF_PORT] == server.port
     assert entry.data[CONF_API_KEY] == API_KEY
+
+
+async def test_reconfigure_to_a_new_host_never_sends_the_saved_key_there(
+    hass: HomeAssistant, server: RepetierSimulator
+) -> None:
+    """A saved secret goes only where it was entered for: a new host needs it typed."""
+    pytest_socket.socket_allow_hosts(["127.0.0.1", "127.0.0.2"])  # the new address
+    entry = _entry(server.port)
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    new_address = {CONF_HOST: "127.0.0.2", CONF_PORT: server.port}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], new_address
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_API_KEY: "key_for_new_address"}
+    assert server.requests == []  # nothing went anywhere
+    # typed, it is tried there (where nothing answers)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**new_address, CONF_API_KEY: API_KEY}
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+    assert entry.data[CONF_HOST] == HOST

@@ -42,6 +42,7 @@ from .printers.base import (
     PrinterResponseError,
 )
 from .printers.prusalink import PrusaLinkBackend, normalize_host
+from .validation import same_host
 
 _USERNAME: Final = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]{1,64}")
 """A user name Digest auth can carry: printable ASCII, no quote or backslash."""
@@ -268,8 +269,13 @@ class PrusaLinkFlowMixin(FlowBase):
         if user_input is not None:
             user_input = _trimmed(user_input)
             # an empty API key field keeps the key the entry has (it is a secret,
-            # never shown again); a new one replaces it
-            key = _api_key(user_input) or _api_key(entry.data)
+            # never shown again) while the host stays the same: a saved key is
+            # never sent to a new address; a new one replaces it
+            key = _api_key(user_input) or (
+                _api_key(entry.data)
+                if same_host(user_input[CONF_HOST], entry.data[CONF_HOST])
+                else None
+            )
             identity, errors = await validate_prusalink(
                 self.hass, {**user_input, CONF_API_KEY: key}
             )

@@ -452,14 +452,19 @@ class RepetierFlowMixin(FlowBase):
         errors: dict[str, str] = {}
         if user_input is not None:
             # the key is a secret, never shown again: left empty, the saved one is
-            # tried (at the new address too: it is the same server's key)
+            # used while the host stays the same (never sent to a new address)
             typed = str(user_input.get(CONF_API_KEY) or "").strip()
-            server, errors, abort = await self._async_checked_repetier_server(
-                {**user_input, CONF_API_KEY: typed or entry.data[CONF_API_KEY]},
-                entry.data[CONF_PRINTER_SLUG],
-            )
-            if abort is not None:
-                return abort
+            where = split_host(str(user_input[CONF_HOST]), user_input[CONF_PORT])
+            server: RepetierServer | None = None
+            if not typed and where is not None and where[0] != entry.data[CONF_HOST]:
+                errors = {CONF_API_KEY: "key_for_new_address"}
+            else:
+                server, errors, abort = await self._async_checked_repetier_server(
+                    {**user_input, CONF_API_KEY: typed or entry.data[CONF_API_KEY]},
+                    entry.data[CONF_PRINTER_SLUG],
+                )
+                if abort is not None:
+                    return abort
             if server is not None:
                 printer = server.printer(entry.data[CONF_PRINTER_SLUG])
                 if printer is not None and printer.has_webcam:

@@ -97,3 +97,18 @@ def normalize_url(value: object, *, allow_path: bool = True) -> str:
         return base
     rest = parts.path + (f"?{parts.query}" if parts.query else "")
     return base + rest
+
+
+def same_host(typed: object, saved: object) -> bool:
+    """Whether two addresses (as `normalize_url` takes them) name the same host.
+
+    The port may differ: it is the same machine. A saved secret is sent to a
+    newly typed address only when this holds.
+    """
+    try:
+        return (
+            urlsplit(normalize_url(typed, allow_path=False)).hostname
+            == urlsplit(normalize_url(saved, allow_path=False)).hostname
+        )
+    except ValueError:
+        return False

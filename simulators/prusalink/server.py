@@ -266,18 +266,20 @@ class PrusaLinkSimulator:
             await control.start()
             self._control_site, self._control_port = control, control.port
 
-    async def add_listener(self) -> str:
+    async def add_listener(self, host: str | None = None) -> str:
         """Serve the same printer on one more free port; return its base URL.
 
         Two clients on two ports are one printer, and `RequestRecord.port` tells
-        their requests apart (the poll benchmark's two integrations).
+        their requests apart (the poll benchmark's two integrations). `host`
+        (another loopback address, say) is the printer reached at a new address.
         """
         if self._runner is None:
             raise RuntimeError("simulator not started")
-        site = web.TCPSite(self._runner, self._host, 0)
+        host = host or self._host
+        site = web.TCPSite(self._runner, host, 0)
         await site.start()
         self._extra_sites.append(site)
-        return f"http://{self._host}:{site.port}"
+        return f"http://{host}:{site.port}"
 
     async def stop(self) -> None:
         """Stop listening and end every background task."""
