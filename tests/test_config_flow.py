@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+import logging
 from unittest.mock import patch
 
 from aiohttp import web
@@ -162,13 +163,20 @@ async def test_invalid_host_is_rejected(hass: HomeAssistant, host: str) -> None:
     assert result["errors"] == {CONF_HOST: "invalid_host"}
 
 
+@pytest.mark.parametrize(
+    "error", [PrinterError("boom"), UnicodeDecodeError("utf-8", b"\xff", 0, 1, "x")]
+)
 async def test_unexpected_error_shows_unknown(
-    hass: HomeAssistant, printer: PrusaLinkSimulator
+    hass: HomeAssistant,
+    printer: PrusaLinkSimulator,
+    caplog: pytest.LogCaptureFixture,
+    error: Exception,
 ) -> None:
+    """Ours or a library's: "unknown" in the form, one log line, no traceback."""
     flow_id = await _prusalink_form(hass)
     with patch(
         "custom_components.print_sentinel.printers.prusalink.PrusaLinkBackend.async_get_identity",
-        side_effect=PrinterError("boom"),
+        side_effect=error,
     ):
         result = await hass.config_entries.flow.async_configure(
             flow_id,
@@ -179,6 +187,10 @@ async def test_unexpected_error_shows_unknown(
             },
         )
     assert result["errors"] == {"base": "unknown"}
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1
+    assert errors[0].exc_info is None
+    assert PRINTER_PASSWORD not in caplog.text
 
 
 async def test_same_printer_twice_aborts(

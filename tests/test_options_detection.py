@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+import logging
 from typing import Any
+from unittest.mock import patch
 
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -407,3 +409,28 @@ async def test_a_pasted_model_name_with_spaces_around_it_is_used_as_the_name(
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert vision.requests  # the key and the model were checked with the service
+
+
+async def test_an_unexpected_failure_of_the_check_is_a_form_error_not_a_500(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A library raising what nobody expected: "unknown", one line, no traceback."""
+    flow_id = await _detector_form(hass, init_integration, "gadget")
+    form = {"gadget_warning_level": 3, "gadget_pause_level": 2}
+    with patch(
+        "custom_components.print_sentinel.detection.detectors.gadget."
+        "GadgetDetector.async_validate",
+        side_effect=RuntimeError("resolver broke at https://x/?key=oe-Secret-key"),
+    ):
+        result = await hass.config_entries.options.async_configure(
+            flow_id, {**form, CONF_GADGET_API_KEY: "oe-Secret-key"}
+        )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "unknown"}
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1
+    assert errors[0].exc_info is None
+    assert "RuntimeError" in errors[0].getMessage()
+    assert "oe-Secret-key" not in caplog.text

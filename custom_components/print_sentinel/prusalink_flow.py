@@ -118,8 +118,12 @@ async def validate_prusalink(
         return None, {"base": "cannot_connect"}
     except PrinterResponseError:
         return None, {"base": "not_prusalink"}
-    except PrinterError:
-        LOGGER.exception("Unexpected error talking to the printer")
+    except PrinterError as err:
+        LOGGER.error("Unexpected error talking to the printer: %s", err)
+        return None, {"base": "unknown"}
+    except Exception as err:  # noqa: BLE001 - a form shows "unknown", never an HTTP 500
+        # only the type: a foreign message may quote a URL or a header
+        LOGGER.error("Unexpected error talking to the printer (%s)", type(err).__name__)
         return None, {"base": "unknown"}
 
 

@@ -215,8 +215,16 @@ async def async_validate_server(
         return None, {"base": "cannot_connect"}
     except PrinterResponseError:
         return None, {"base": "not_repetier"}
-    except PrinterError:
-        LOGGER.exception("Unexpected error talking to Repetier-Server %s", host)
+    except PrinterError as err:
+        LOGGER.error("Unexpected error talking to Repetier-Server %s: %s", host, err)
+        return None, {"base": "unknown"}
+    except Exception as err:  # noqa: BLE001 - a form shows "unknown", never an HTTP 500
+        # only the type: a foreign message may quote a URL with the API key
+        LOGGER.error(
+            "Unexpected error talking to Repetier-Server %s (%s)",
+            host,
+            type(err).__name__,
+        )
         return None, {"base": "unknown"}
     return RepetierServer(host=host, port=port, api_key=api_key, printers=printers), {}
 

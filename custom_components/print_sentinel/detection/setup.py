@@ -103,7 +103,13 @@ async def async_validate_detector(
         return "cannot_connect"
     except DetectorBadResponse:
         return "bad_response"
-    except DetectorError:
-        LOGGER.exception("Unexpected error validating the %s detector", name)
+    except DetectorError as err:
+        LOGGER.error("Unexpected error validating the %s detector: %s", name, err)
+        return "unknown"
+    except Exception as err:  # noqa: BLE001 - a form shows "unknown", never an HTTP 500
+        # only the type: a foreign message may quote a URL or a header
+        LOGGER.error(
+            "Unexpected error validating the %s detector (%s)", name, type(err).__name__
+        )
         return "unknown"
     return None
