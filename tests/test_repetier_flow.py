@@ -444,6 +444,7 @@ async def test_invalid_host_is_rejected(hass: HomeAssistant, host: str) -> None:
         (f"http://{HOST}:abc/", "invalid_port"),
         ("javascript:alert(1)", "invalid_host"),  # not "the port is wrong"
         ("https://repetier.example/", "https_unsupported"),  # a reverse proxy's
+        ("http://\U0001f4a5.local", "invalid_host"),  # no IDNA 2008 name
         (f"https://{HOST}:3344/#/", "https_unsupported"),
     ],
 )

@@ -61,6 +61,7 @@ from .printers.base import (
     PrinterResponseError,
 )
 from .printers.repetier import RepetierBackend, RepetierPrinterInfo, async_list_printers
+from .validation import validate_hostname
 
 OFFLINE_SUFFIX = " (offline)"
 """Appended to the label of a printer the server is not connected to."""
@@ -88,7 +89,6 @@ def repetier_unique_id(server_id: str, slug: str) -> str:
 
 
 _NETLOC: Final = re.compile(r"^(?P<host>\[[^\]]*\]|[^:\[\]]*)(?::(?P<port>[^:]*))?$")
-_LABEL: Final = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$", re.IGNORECASE)
 _MAX_HOST_TEXT: Final = 2000
 """Longer text in the host field is no address (a URL with a long path is fine)."""
 _MAX_API_KEY: Final = 512
@@ -96,20 +96,16 @@ _MAX_API_KEY: Final = 512
 
 
 def _valid_hostname(host: str) -> bool:
-    """Return True for a DNS name (internationalised names included)."""
+    """Return True for a DNS name (internationalised names included).
+
+    The same rule as every other address field (`validation.validate_hostname`):
+    IDNA 2008 as the HTTP client applies it, no all-numeric name (999.1.1.1).
+    """
     try:
-        ascii_host = host.encode("idna").decode("ascii")
-        labels = ascii_host.removesuffix(".").split(".")
-        for label in labels:
-            if label.lower().startswith("xn--"):
-                label.encode("ascii").decode("idna")  # `xn--` alone is no name
-    except UnicodeError:
+        validate_hostname(host)
+    except ValueError:
         return False
-    return (
-        len(ascii_host) <= 253
-        and all(_LABEL.match(label) for label in labels)
-        and not all(label.isdigit() for label in labels)  # 999.1.1.1: no IP, no name
-    )
+    return True
 
 
 def parse_address(text: str, port: int) -> tuple[str, int] | str:
