@@ -571,6 +571,45 @@ async def test_connect_interval_below_ten_seconds_is_refused(
         )
 
 
+@pytest.mark.parametrize(
+    ("step", "user_input", "field"),
+    [
+        (
+            "polling",
+            _polling(**{CONF_PRINTING_INTERVAL: "nan"}),
+            CONF_PRINTING_INTERVAL,
+        ),
+        ("detection", _detection(**{CONF_CHECK_INTERVAL: "NaN"}), CONF_CHECK_INTERVAL),
+        ("connect", _connect(**{CONF_CONNECT_INTERVAL: "nan"}), CONF_CONNECT_INTERVAL),
+        (
+            "records",
+            {
+                "timelapse_mode": "interval",
+                "timelapse_interval": "nan",
+                "records_keep": 5,
+                "records_max_mb": 100,
+            },
+            "timelapse_interval",
+        ),
+    ],
+)
+async def test_a_number_box_holding_nan_is_refused_on_its_field(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    step: str,
+    user_input: dict[str, Any],
+    field: str,
+) -> None:
+    """NaN passes every minimum and maximum; a REST client can send it."""
+    before = dict(init_integration.options)
+
+    result = await _save(hass, init_integration, step, user_input)
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {field: "invalid_number"}
+    assert dict(init_integration.options) == before
+
+
 # --- detection (detector off) -----------------------------------------------------
 
 

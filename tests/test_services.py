@@ -6,10 +6,15 @@ from collections.abc import AsyncGenerator, Generator
 from typing import Any
 from unittest.mock import patch
 
-from homeassistant.const import Platform
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -18,15 +23,18 @@ from custom_components.print_sentinel.const import (
     CONF_DETECTOR,
     CONF_OPENAI_API_KEY,
     CONF_OPENAI_BASE_URL,
+    CONF_PRINTER_TYPE,
     CONF_SNAPSHOT_URL,
     DOMAIN,
+    PRINTER_TYPE_PRUSALINK,
 )
 from simulators.openai_compat import OpenAISimulator
 from simulators.prusalink import PrusaLinkSimulator
 from simulators.scene import Scene
 
+from .common import advance
 from .conftest import PRINTER_SERIAL
-from .test_detection import API_KEY, FAILURE, _pauses
+from .test_detection import API_KEY, FAILURE, SCORE, _pauses
 
 
 @pytest.fixture
@@ -252,6 +260,62 @@ async def test_camera_failure_during_a_check(
     )
     assert response["camera_entity_id"] == "camera.prusa_mk4s_camera"
     assert vision.requests == []  # no frame, no detector call
+
+
+async def test_another_camera_is_checked_alone_and_leaves_the_printer_alone(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    vision: OpenAISimulator,
+    watched: MockConfigEntry,
+) -> None:
+    """A check of another printer's camera sees only that camera, not recent frames of
+    the watched one, and its verdict is not the watched printer's score."""
+    async with PrusaLinkSimulator("other-pw", serial="10589-0000000000000002") as other:
+        neighbour = MockConfigEntry(
+            domain=DOMAIN,
+            title="Neighbour",
+            unique_id="10589-0000000000000002",
+            data={
+                CONF_PRINTER_TYPE: PRINTER_TYPE_PRUSALINK,
+                CONF_HOST: other.url,
+                CONF_USERNAME: "maker",
+                CONF_PASSWORD: "other-pw",
+            },
+            options={CONF_SNAPSHOT_URL: other.snapshot_url},
+        )
+        neighbour.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(neighbour.entry_id)
+        await hass.async_block_till_done()
+        printer.start_job(display_name="part.bgcode", duration=7200)
+        for _ in range(6):  # the watched printer's checks keep recent frames
+            await advance(hass, freezer, 31)
+        assert vision.requests
+        score = hass.states.get(SCORE)
+        other.set_scene(Scene(90, "detachment"))
+        checks = len(vision.requests)
+        (camera,) = [
+            e.entity_id
+            for e in er.async_entries_for_config_entry(
+                er.async_get(hass), neighbour.entry_id
+            )
+            if e.domain == "camera"
+        ]
+
+        response = await _vision_check(
+            hass,
+            device_id=_device_id(hass, watched),
+            camera_entity_id=camera,
+            frame_count=3,
+        )
+
+        assert response["kind"] == "detachment"
+        assert response["camera_entity_id"] == camera
+        assert response["frames"] == 1
+        assert [r.image_count for r in vision.requests[checks:]] == [1]
+        assert hass.states.get(SCORE) == score  # the watched printer's score stands
+        assert hass.states.get(FAILURE).state == "off"
+        assert _pauses(printer) == 0
 
 
 # --- which printer ------------------------------------------------------------------------

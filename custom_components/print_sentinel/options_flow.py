@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 import io
+import math
 from typing import Any
 
 import aiohttp
@@ -209,6 +210,18 @@ def _clean(user_input: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _not_numbers(user_input: Mapping[str, Any]) -> dict[str, str]:
+    """Errors for number boxes holding NaN, which passes every minimum and maximum.
+
+    The frontend never sends one; a REST or websocket client can (`"nan"`).
+    """
+    return {
+        key: "invalid_number"
+        for key, value in user_input.items()
+        if isinstance(value, float) and not math.isfinite(value)
+    }
+
+
 def _without(values: Mapping[str, Any], secrets: tuple[str, ...]) -> dict[str, Any]:
     """What a form may show: its values without the secrets.
 
@@ -319,6 +332,8 @@ class PrintSentinelOptionsFlow(OptionsFlowWithReload):
         """Polling intervals and the camera's snapshot URL."""
         errors: dict[str, str] = {}
         if user_input is not None:
+            errors = _not_numbers(user_input)
+        if user_input is not None and not errors:
             user_input = _clean(user_input)
             url = (user_input.get(CONF_SNAPSHOT_URL) or "").strip()
             if not url:
@@ -342,6 +357,8 @@ class PrintSentinelOptionsFlow(OptionsFlowWithReload):
         """Which detector watches the camera, how often, and what to do."""
         errors: dict[str, str] = {}
         if user_input is not None:
+            errors = _not_numbers(user_input)
+        if user_input is not None and not errors:
             user_input = _clean(user_input)
             detector = user_input[CONF_DETECTOR]
             camera = user_input.get(CONF_DETECTION_CAMERA)
@@ -389,11 +406,15 @@ class PrintSentinelOptionsFlow(OptionsFlowWithReload):
             merged = {**saved, **self._pending, **typed, **kept}
             for key in dropped:
                 merged.pop(key, None)
-            errors = {
-                k: "key_required"
-                for k in detector_type.required
-                if k in detector_type.secret_keys and not merged.get(k)
-            } or detector_form_errors(merged)
+            errors = (
+                _not_numbers(typed)
+                or {
+                    k: "key_required"
+                    for k in detector_type.required
+                    if k in detector_type.secret_keys and not merged.get(k)
+                }
+                or detector_form_errors(merged)
+            )
             if not errors:
                 error = await async_validate_detector(
                     self.hass, self.config_entry, merged
@@ -423,6 +444,8 @@ class PrintSentinelOptionsFlow(OptionsFlowWithReload):
         """Upload snapshots of a camera to Prusa Connect."""
         errors: dict[str, str] = {}
         if user_input is not None:
+            errors = _not_numbers(user_input)
+        if user_input is not None and not errors:
             user_input = _clean(user_input)
             # the form never shows the saved token: left empty, it is kept; a
             # typed one is checked even while uploads are off (saved for later)
@@ -460,7 +483,10 @@ class PrintSentinelOptionsFlow(OptionsFlowWithReload):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Print records: the timelapse and how much of the disk records may take."""
+        errors: dict[str, str] = {}
         if user_input is not None:
+            errors = _not_numbers(user_input)
+        if user_input is not None and not errors:
             return self._save(
                 {
                     k: round(v) if isinstance(v, float) else v
@@ -470,6 +496,7 @@ class PrintSentinelOptionsFlow(OptionsFlowWithReload):
         return self.async_show_form(
             step_id="records",
             data_schema=self.add_suggested_values_to_schema(
-                RECORDS_SCHEMA, self.config_entry.options
+                RECORDS_SCHEMA, user_input or self.config_entry.options
             ),
+            errors=errors,
         )

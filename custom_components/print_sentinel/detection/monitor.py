@@ -567,16 +567,22 @@ class DetectionMonitor:
         """Run a check now and return the verdict; does not pause or stop anything."""
         detector = detector or self.detector
         camera = camera_entity_id or self.settings.camera_entity_id
+        # Another camera shows another scene: its check neither borrows the printer's
+        # recent frames nor becomes the printer's verdict, score or last picture.
+        own_camera = camera == self.settings.camera_entity_id
         verdict, frame, frames = await async_check_now(
             self.hass,
             detector,
             camera,
             frame_long_side(detector.name, self.entry.options),
             min(frame_count or self.settings.frame_count, detector.max_frames),
-            self._buffer.frames(),
+            self._buffer.frames() if own_camera else [],
         )
-        self._record(verdict)
-        self.state.last_frame = frame
+        if own_camera:
+            self._record(verdict)
+            self.state.last_frame = frame
+        else:
+            self.state.usage.add(verdict, dt_util.now().date())
         self._notify()
         return check_result(
             verdict.as_dict(), frames, self.state.decision.value, camera
