@@ -11,18 +11,23 @@ from datetime import datetime
 import logging
 from typing import Any
 
+import aiohttp
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import persistent_notification
+from homeassistant.components.camera import Camera
+from homeassistant.components.camera.const import DATA_COMPONENT as CAMERA_COMPONENT
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.print_sentinel.const import (
     CONF_CHECK_INTERVAL,
+    CONF_DETECTION_CAMERA,
     CONF_DETECTOR,
     CONF_FAILURE_ACTION,
     CONF_GADGET_API_KEY,
@@ -154,6 +159,75 @@ async def test_camera_outage_during_checks_warns_once_and_retries(
         r.name == MONITOR_LOGGER and "works again" in r.getMessage()
         for r in caplog.records
     )
+
+
+class _FailingCamera(Camera):
+    """Another integration's camera whose library raises its own error."""
+
+    _attr_name = "Bed"
+    _attr_unique_id = "failing-bed-camera"
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__()
+        self.error = error
+
+    async def async_camera_image(
+        self, width: int | None = None, height: int | None = None
+    ) -> bytes | None:
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    "error", [OSError("No route to host"), aiohttp.ClientConnectionError("reset")]
+)
+async def test_a_camera_of_another_integration_that_raises_is_a_camera_outage(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    vision: OpenAISimulator,
+    mock_config_entry: MockConfigEntry,
+    options: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+    error: Exception,
+) -> None:
+    """HA's camera component absorbs only timeouts; the rest reaches the monitor."""
+    assert await async_setup_component(hass, "camera", {})
+    await hass.data[CAMERA_COMPONENT].async_add_entities([_FailingCamera(error)])
+    await hass.async_block_till_done()
+    await _watch(
+        hass, mock_config_entry, {**options, CONF_DETECTION_CAMERA: "camera.bed"}
+    )
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, PRINTER_SERIAL), mock_config_entry.entry_id
+    )
+    assert device is not None
+
+    response = await hass.services.async_call(
+        DOMAIN,
+        "vision_check",
+        {"device_id": device.id},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    assert response["error"] == "camera_failed"
+    assert response["camera_entity_id"] == "camera.bed"
+
+    caplog.clear()
+    printer.start_job(display_name="part.bgcode", duration=7200)
+    await _print_for(hass, freezer, printer, 200)
+
+    warnings = [
+        r
+        for r in caplog.records
+        if r.name == MONITOR_LOGGER and r.levelname == "WARNING"
+    ]
+    assert len(warnings) == 1
+    assert "camera.bed" in warnings[0].getMessage()
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+    assert "camera.bed" in hass.states.get(SCORE).attributes["last_error"]
+    assert vision.requests == []
+    assert _pauses(printer) == 0
 
 
 @pytest.fixture

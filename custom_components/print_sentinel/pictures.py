@@ -31,9 +31,19 @@ async def async_fresh_picture(
         entity, FRESH_IMAGE, None
     )
     if fresh is None:
-        return (
-            await async_get_image(hass, entity_id, timeout=max(1, round(within)))
-        ).content
+        try:
+            image = await async_get_image(
+                hass, entity_id, timeout=max(1, round(within))
+            )
+        except HomeAssistantError:
+            raise
+        except Exception as err:  # another integration's camera, any library
+            # HA absorbs only its timeout; whatever else the camera raises (a
+            # connection error, OSError) is a camera that gave no picture
+            raise HomeAssistantError(
+                f"{entity_id} gave no picture ({type(err).__name__})"
+            ) from err
+        return image.content
     try:
         async with asyncio.timeout(within):
             image = await fresh()
