@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import datetime
 import logging
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -20,6 +21,7 @@ from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.json import json_bytes
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
@@ -42,6 +44,7 @@ from custom_components.print_sentinel.const import (
     DOMAIN,
     EVENT_DETECTION,
 )
+from custom_components.print_sentinel.records.const import RECORDS_FOLDER
 from simulators.gadget import GadgetSimulator
 from simulators.openai_compat import OpenAISimulator
 from simulators.prusalink import PrusaLinkSimulator
@@ -683,6 +686,43 @@ def _failing_answer() -> dict[str, Any]:
         "kind": "spaghetti",
         "reason": "Tangled filament everywhere.",
     }
+
+
+def _on_disk(folder: Path) -> tuple[list[str], list[Path]]:
+    """The print records' texts, and any temporary file left in the folder."""
+    records = [p.read_text(encoding="utf-8") for p in folder.glob("*/record.json")]
+    return records, list(folder.rglob("*.tmp"))
+
+
+async def test_a_reason_no_utf8_can_hold_is_kept_readable_and_recorded(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    vision: OpenAISimulator,
+    mock_config_entry: MockConfigEntry,
+    options: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """JSON may escape a lone surrogate; Python reads it, nothing can write it."""
+    answer = (
+        '{"failure_score": 10, "print_quality": 9, "kind": "none",'
+        ' "reason": "Looks fine \\ud800 so far"}'
+    )
+    vision.script([answer] * 20)
+    await _watch(hass, mock_config_entry, options)
+    printer.start_job(display_name="part.bgcode", duration=7200)
+    await _print_for(hass, freezer, printer, 120)
+
+    assert len(vision.requests) >= 3
+    assert hass.states.get(SCORE).attributes["reason"] == "Looks fine ? so far"
+    assert json_bytes(hass.states.get(SCORE).as_dict())  # HA can write the state
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+    records, leftovers = _on_disk(
+        Path(hass.config.path(*RECORDS_FOLDER, mock_config_entry.entry_id))
+    )
+    assert len(records) == 1
+    assert "Looks fine ? so far" in records[0]
+    assert leftovers == []  # no half-written file left behind
 
 
 async def test_answers_that_contradict_themselves_never_pause(

@@ -8,6 +8,7 @@ import struct
 import zlib
 
 from aiohttp import web
+from homeassistant.helpers.json import json_bytes
 import httpx
 import pytest
 
@@ -106,6 +107,17 @@ async def test_file_material_wins_over_a_dash_telemetry(
     sim.set_material(" - ")
     snapshot = await _backend(client, sim).async_poll()
     assert snapshot.material == "PETG"
+
+
+async def test_a_file_name_no_utf8_can_hold_becomes_writable_text(
+    client: httpx.AsyncClient, sim: HostilePrusaLink
+) -> None:
+    """JSON may escape a lone surrogate; HA could not write it into a state."""
+    sim.start_job("Benchy\ud800_PETG.bgcode", material="PETG")
+    snapshot = await _backend(client, sim).async_poll()
+    assert snapshot.job is not None
+    assert snapshot.job.name == "Benchy _PETG.bgcode"
+    assert json_bytes({"job": snapshot.job.name})
 
 
 async def test_deep_json_is_a_response_error(

@@ -32,7 +32,7 @@ async def async_fresh_picture(
     )
     if fresh is None:
         try:
-            image = await async_get_image(
+            picture = await async_get_image(
                 hass, entity_id, timeout=max(1, round(within))
             )
         except HomeAssistantError:
@@ -43,7 +43,7 @@ async def async_fresh_picture(
             raise HomeAssistantError(
                 f"{entity_id} gave no picture ({type(err).__name__})"
             ) from err
-        return image.content
+        return picture.content
     try:
         async with asyncio.timeout(within):
             image = await fresh()

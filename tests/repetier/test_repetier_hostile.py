@@ -260,6 +260,7 @@ def test_seen_once_logs_each_value_once_and_stays_bounded() -> None:
         ("", None),
         (" \n\t ", None),
         ("a\x00b\u009bc", "a b c"),
+        ("part\ud800.gcode", "part .gcode"),  # JSON "\ud800": no UTF-8 holds it
         ("x" * 300, "x" * 254 + "\u2026"),
     ],
 )

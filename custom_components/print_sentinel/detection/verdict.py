@@ -62,6 +62,15 @@ class Usage:
     """At list prices, where known."""
 
 
+def storable_text(text: str) -> str:
+    r"""`text` without lone surrogates (a JSON answer may escape one: `"\ud800"`).
+
+    Python's json reads them; nothing can write them as UTF-8 (HA's states, the
+    print record), so they become `?`.
+    """
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 @dataclass(frozen=True, kw_only=True)
 class Verdict:
     """A detector's normalised judgement of a few frames."""
@@ -81,6 +90,10 @@ class Verdict:
     usage: Usage = field(default_factory=Usage)
     next_check_after: float | None = None
     """Seconds the detector asks us to wait before the next call (Gadget, PrintWatch)."""
+
+    def __post_init__(self) -> None:
+        """Keep the reason writable wherever it goes (states, events, records)."""
+        object.__setattr__(self, "reason", storable_text(self.reason))
 
     def as_dict(self) -> dict[str, object]:
         """Return the verdict as JSON-friendly data (service responses, events)."""
@@ -108,7 +121,7 @@ class DetectorError(Exception):
 
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         """Initialise with an optional wait (seconds) before the next call."""
-        super().__init__(message)
+        super().__init__(storable_text(message))
         self.retry_after = retry_after
 
 

@@ -267,7 +267,8 @@ MAX_IMAGE_BODY: Final = 20 * 1024 * 1024
 MAX_DURATION: Final = 366 * 24 * 3600
 """Longest job time believed, seconds (a year); anything longer is unknown."""
 ELLIPSIS: Final = "\u2026"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]+")
+"""Control characters, and lone surrogates (JSON `"\\ud800"`: no UTF-8 can hold one)."""
 _MAX_EXACT_INT: Final = 2**53
 
 
@@ -278,7 +279,8 @@ class PrinterBodyTooLarge(PrinterResponseError):
 def bounded_text(value: object, limit: int = MAX_TEXT) -> str | None:
     """Return a string as plain, bounded text; None when it is no string or empty.
 
-    Control characters (newlines, escapes) become one space, surrounding space is
+    Control characters (newlines, escapes) and lone surrogates (which HA could not
+    write into a state) become one space, surrounding space is
     stripped, and a longer text is cut to `limit` characters ending in an ellipsis.
     The text is kept as it is otherwise: escape it where Markdown renders it.
     """

@@ -102,7 +102,7 @@ def _write_json(path: Path, data: object) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         tmp.replace(path)
-    except OSError as err:
+    except (OSError, ValueError) as err:  # ValueError: text no UTF-8 can hold
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
         raise StorageError(f"cannot write {path.name}: {err}") from err
