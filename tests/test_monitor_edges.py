@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import datetime
+import io
 import logging
 from pathlib import Path
 from typing import Any
@@ -20,10 +21,11 @@ from homeassistant.components.camera.const import DATA_COMPONENT as CAMERA_COMPO
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.json import json_bytes
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
+from PIL import Image
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -231,6 +233,64 @@ async def test_a_camera_of_another_integration_that_raises_is_a_camera_outage(
     assert "camera.bed" in hass.states.get(SCORE).attributes["last_error"]
     assert vision.requests == []
     assert _pauses(printer) == 0
+
+
+class _BedCamera(Camera):
+    """Another integration's camera that works."""
+
+    _attr_name = "Bed"
+    _attr_unique_id = "working-bed-camera"
+
+    def __init__(self, jpeg: bytes) -> None:
+        super().__init__()
+        self.jpeg = jpeg
+
+    async def async_camera_image(
+        self, width: int | None = None, height: int | None = None
+    ) -> bytes | None:
+        return self.jpeg
+
+
+def _jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (640, 480), (40, 40, 40)).save(out, "JPEG")
+    return out.getvalue()
+
+
+async def test_a_detection_camera_that_is_gone_raises_a_repair_issue(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    vision: OpenAISimulator,
+    mock_config_entry: MockConfigEntry,
+    options: dict[str, Any],
+) -> None:
+    """A camera removed after set-up (options still name it): the user must act."""
+    issue_id = f"detection_camera_{mock_config_entry.entry_id}"
+    await _watch(
+        hass, mock_config_entry, {**options, CONF_DETECTION_CAMERA: "camera.bed"}
+    )
+    printer.start_job(display_name="part.bgcode", duration=7200)
+    await _print_for(hass, freezer, printer, 50)  # two checks: could be start-up
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+
+    await _print_for(hass, freezer, printer, 60)
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "detection_camera_missing"
+    assert issue.translation_placeholders == {
+        "printer": "Prusa MK4S",
+        "camera": "camera.bed",
+    }
+    assert vision.requests == []
+    assert _pauses(printer) == 0
+
+    # the camera is back (its integration loaded again): checks run, the issue goes
+    assert await async_setup_component(hass, "camera", {})
+    await hass.data[CAMERA_COMPONENT].async_add_entities([_BedCamera(_jpeg())])
+    await _print_for(hass, freezer, printer, 60)
+    assert vision.requests
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
 
 
 @pytest.fixture

@@ -53,6 +53,7 @@ from .const import (
     LOGGER,
 )
 from .coordinator import PrinterCoordinator
+from .detection.actions import camera_issue_id
 from .detection.baseline import BaselineStore
 from .detection.monitor import DetectionMonitor, DetectionSettings
 from .detection.policy import make_policy
@@ -320,5 +321,6 @@ async def async_remove_entry(
         f"detector_auth_{entry.entry_id}",
         auth_issue_id(entry.entry_id),
         missing_issue_id(entry.entry_id),
+        camera_issue_id(entry.entry_id),
     ):
         ir.async_delete_issue(hass, DOMAIN, issue_id)

@@ -57,6 +57,11 @@ _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
+def camera_issue_id(entry_id: str) -> str:
+    """The repair issue of a printer whose detection camera is gone."""
+    return f"detection_camera_{entry_id}"
+
+
 def cut(text: str, limit: int) -> str:
     """Return `text` on one line, at most `limit` characters (an ellipsis if cut)."""
     text = " ".join(_CONTROL.sub(" ", text).split())
@@ -187,6 +192,22 @@ class Actions:
                 "reason": reason,
             },
         )
+
+    def raise_camera_issue(self, camera: str) -> None:
+        """The repair issue: the camera detection looks through is gone."""
+        ir.async_create_issue(
+            self._hass,
+            DOMAIN,
+            camera_issue_id(self._entry.entry_id),
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key="detection_camera_missing",
+            translation_placeholders={"printer": self._entry.title, "camera": camera},
+        )
+
+    def delete_camera_issue(self) -> None:
+        """The camera is back, or detection stops: the repair issue goes."""
+        ir.async_delete_issue(self._hass, DOMAIN, camera_issue_id(self._entry.entry_id))
 
     def delete_auth_issue(self) -> None:
         """The user reset detection: the repair issue goes."""

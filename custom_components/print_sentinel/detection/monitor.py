@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 import logging
-from typing import Any
+from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -69,6 +69,9 @@ __all__ = [
 
 _LOGGER = logging.getLogger(__name__)
 
+CAMERA_GONE_CHECKS: Final = 3
+"""Checks in a row without the camera entity before a repair issue asks the user."""
+
 FALSE_ALARM_WINDOW = timedelta(hours=1)
 """After the print moved on, a warning or failure can be marked false this long."""
 
@@ -109,6 +112,8 @@ class DetectionMonitor:
         self._last_state: PrinterState | None = None
         self._stopped_by_auth = False
         self._failing = False
+        self._camera_missing = 0
+        """Checks in a row that found no camera entity at all (deleted, renamed)."""
         self._unsub_false_alarm_window: CALLBACK_TYPE | None = None
 
     # --- lifecycle --------------------------------------------------------
@@ -136,6 +141,7 @@ class DetectionMonitor:
             self._unsubs.pop()()
         self.scheduler.cancel()
         self._cancel_false_alarm_window()
+        self.actions.delete_camera_issue()  # set up again, the camera is looked for anew
 
     @callback
     def _new_day(self, _now: datetime) -> None:
@@ -326,7 +332,11 @@ class DetectionMonitor:
         except (HomeAssistantError, ValueError) as err:
             self._outage(f"camera: {err}")
             self._record_check({"error": f"camera: {err}"})
+            self._camera_gone_check()
             return interval
+        if self._camera_missing >= CAMERA_GONE_CHECKS:
+            self.actions.delete_camera_issue()
+        self._camera_missing = 0
         self._buffer.append(frame)
         self.state.last_frame = frame
         frames = self._buffer.frames(
@@ -418,6 +428,20 @@ class DetectionMonitor:
                 error,
             )
         self._notify()
+
+    def _camera_gone_check(self) -> None:
+        """Raise a repair issue once the camera entity stays missing for a while.
+
+        A camera that fails is an outage (it may come back); one that is not in
+        Home Assistant at all needs the user. A few checks in a row first: at
+        start-up another integration's camera may not be loaded yet.
+        """
+        if self.hass.states.get(self.settings.camera_entity_id) is not None:
+            self._camera_missing = 0
+            return
+        self._camera_missing += 1
+        if self._camera_missing == CAMERA_GONE_CHECKS:
+            self.actions.raise_camera_issue(self.settings.camera_entity_id)
 
     def _recovered(self) -> None:
         if self._failing:
