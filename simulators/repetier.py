@@ -182,6 +182,9 @@ class RepetierSimulator:
         self.socket_connects = 0
         self.socket_raw_answers: dict[str, str] = {}
         """Raw text answered over the websocket for an action."""
+        self.socket_close_after_state = False
+        """Close each push connection right after answering `stateList` (a flaky
+        proxy or a server that drops clients once they are synced)."""
         self.events_pushed: list[str] = []
         self._sockets: set[web.WebSocketResponse] = set()
         self._pushed_digest: tuple[str, str] | None = None
@@ -767,6 +770,8 @@ class RepetierSimulator:
             answer = json.dumps({"callback_id": callback_id, "data": data})
         with contextlib.suppress(ConnectionError, RuntimeError):
             await ws.send_str(answer)
+            if action == "stateList" and self.socket_close_after_state:
+                await ws.close()
 
     def state(self) -> dict[str, Any]:
         """Return the simulator's state (no API key)."""

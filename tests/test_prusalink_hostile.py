@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 import json
 import struct
+from typing import Any
 import zlib
 
 from aiohttp import web
@@ -17,6 +18,7 @@ from custom_components.print_sentinel.printers.base import (
     PrinterState,
 )
 from custom_components.print_sentinel.printers.prusalink import (
+    MATERIAL_REFRESH_SECONDS,
     MAX_JSON_BYTES,
     PrusaLinkBackend,
     bgcode_is_safe,
@@ -38,11 +40,28 @@ class HostilePrusaLink(OddPrusaLink):
         super().__init__()
         self.status_raw: bytes | None = None
         self.thumbnail_raw: bytes | None = None
+        self.legacy_resets = False
+        """`/api/printer` (read for the loaded material only) drops the connection."""
+        self.status_rewrite: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+        """Rewrite `/api/v1/status`'s body."""
 
-    async def _status(self, request: web.Request) -> web.Response:
+    async def _status_raw_or_real(self, request: web.Request) -> web.Response:
         if self.status_raw is not None:
             return web.Response(body=self.status_raw, content_type="application/json")
         return await super()._status(request)
+
+    async def _legacy_printer(self, request: web.Request) -> web.Response:
+        if self.legacy_resets:
+            assert request.transport is not None
+            request.transport.close()  # the connection drops, no answer at all
+        return await super()._legacy_printer(request)
+
+    async def _status(self, request: web.Request) -> web.Response:
+        if self.status_rewrite is not None:
+            response = await super()._status(request)
+            assert isinstance(response, web.Response) and response.text is not None
+            return web.json_response(self.status_rewrite(json.loads(response.text)))
+        return await self._status_raw_or_real(request)
 
     async def _thumbnail(self, request: web.Request) -> web.Response:
         if self.thumbnail_raw is not None:
@@ -118,6 +137,63 @@ async def test_a_file_name_no_utf8_can_hold_becomes_writable_text(
     assert snapshot.job is not None
     assert snapshot.job.name == "Benchy _PETG.bgcode"
     assert json_bytes({"job": snapshot.job.name})
+
+
+async def test_a_failing_material_read_keeps_the_printer_available(
+    client: httpx.AsyncClient, sim: HostilePrusaLink
+) -> None:
+    """`/api/printer` is read for the material alone; its failure is no outage."""
+    sim.set_material("PETG")
+    clock = [0.0]
+    backend = PrusaLinkBackend(
+        client, sim.url, "maker", PRINTER_PASSWORD, clock=lambda: clock[0]
+    )
+    assert (await backend.async_poll()).material == "PETG"
+
+    sim.legacy_resets = True
+    clock[0] += MATERIAL_REFRESH_SECONDS  # the periodic material read is due
+    snapshot = await backend.async_poll()
+
+    assert snapshot.state is PrinterState.IDLE
+    assert snapshot.material == "PETG"  # what was read last stays
+    sim.legacy_resets = False
+    sim.set_material("PLA")
+    clock[0] += MATERIAL_REFRESH_SECONDS
+    assert (await backend.async_poll()).material == "PLA"
+
+
+@pytest.mark.parametrize(
+    "rewrite",
+    [
+        lambda job: {**job, "id": str(job["id"])},  # the id written as a string
+        lambda job: {k: v for k, v in job.items() if k != "id"},  # no id this once
+    ],
+    ids=["id-as-string", "id-missing"],
+)
+async def test_a_job_id_read_differently_once_is_the_same_job(
+    client: httpx.AsyncClient,
+    sim: HostilePrusaLink,
+    rewrite: Callable[[dict[str, Any]], dict[str, Any]],
+) -> None:
+    """No end and no new start (no false cancelled / started events)."""
+    job_id = sim.start_job("Benchy_0.4n_0.2mm_PETG_MK4S_2h10m.bgcode")
+    backend = _backend(client, sim)
+    first = await backend.async_poll()
+    assert first.job is not None
+    assert first.job.id == job_id
+    job_reads = sim.count("/api/v1/job")
+
+    sim.status_rewrite = lambda body: {**body, "job": rewrite(body["job"])}
+    odd = await backend.async_poll()
+    sim.status_rewrite = None
+    again = await backend.async_poll()
+
+    for snapshot in (odd, again):
+        assert snapshot.state is PrinterState.PRINTING
+        assert snapshot.job is not None
+        assert snapshot.job.id == job_id
+        assert snapshot.job.name == first.job.name
+    assert sim.count("/api/v1/job") == job_reads  # nothing new to read
 
 
 async def test_deep_json_is_a_response_error(

@@ -374,6 +374,33 @@ async def test_frames_that_are_not_events_are_ignored(
     assert problems == []
 
 
+async def test_a_server_that_drops_every_client_once_synced_is_not_hammered(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    server: RepetierSimulator,
+    loaded: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A connection lost right after its first answers is a failed attempt: the
+    back-off grows instead of starting again at its first step every time."""
+    socket = backend(loaded)._socket
+    assert socket is not None
+    monkeypatch.setattr(socket, "_backoff", (0.1, 0.2, 0.4, 0.8, 1.6, 3.2))
+    server.socket_close_after_state = True
+    before = server.socket_connects
+    await server.drop_sockets()
+
+    await wait(hass, freezer, 3.0)
+
+    # 0.1 + 0.2 + 0.4 + 0.8 + 1.6 s of back-off: at most six connections in 3 s
+    # (one a second for ever would be 30 at the first step, 0.1 s)
+    assert 2 <= server.socket_connects - before <= 6
+    assert state(hass, STATE) == "idle"  # polled meanwhile
+
+    server.socket_close_after_state = False
+    await until(hass, freezer, lambda: backend(loaded).pushing, within=10)
+
+
 async def test_a_frame_beyond_the_limit_drops_the_socket_not_the_printer(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,

@@ -27,6 +27,7 @@ from custom_components.print_sentinel.printers.base import (
 )
 from custom_components.print_sentinel.printers.repetier import (
     RepetierBackend,
+    _job_id as repetier_job_id,
     async_list_printers,
 )
 from simulators.repetier import RepetierSimulator
@@ -285,3 +286,13 @@ async def test_body_announced_too_large_is_not_read(
 
     with pytest.raises(PrinterBodyTooLarge, match="bytes, more than"):
         await backend.async_poll()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(5, 5), ("5", 5), (" 5 ", 5), ("job-5", "job-5"), (-1, None), (True, None)],
+)
+def test_a_job_id_written_as_digits_is_the_same_job(
+    value: object, expected: int | str | None
+) -> None:
+    assert repetier_job_id(value) == expected

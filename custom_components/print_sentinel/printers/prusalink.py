@@ -51,6 +51,7 @@ from .base import (
     PrinterSnapshot,
     PrinterState,
     SeenOnce,
+    bounded_number,
     bounded_text,
 )
 
@@ -154,6 +155,14 @@ def _integer(
 ) -> int | None:
     value = _number(data, key, low, high)
     return None if value is None else int(value)
+
+
+def _job_id(value: object) -> int | None:
+    """A job id: a whole number (also written as a string of digits), else None."""
+    if isinstance(value, str) and value.strip().isdecimal():
+        value = int(value.strip())
+    number = bounded_number(value, 0, 2**53)
+    return None if number is None else int(number)
 
 
 def _depth_ok(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
@@ -427,7 +436,11 @@ class PrusaLinkBackend:
         status_job = status.get("job")
         if not isinstance(status_job, dict):
             status_job = {}
-        job_id = _integer(status_job, "id", 0, 2**53)
+        job_id = _job_id(status_job.get("id"))
+        if job_id is None and state in _ACTIVE_STATES:
+            # a printer still printing prints the job it printed: one answer
+            # without a readable id is no end and no new start
+            job_id = self._job_id
         job_changed = job_id != self._job_id
         if job_changed:
             # a failed read leaves the old id, so the next poll tries again
@@ -455,7 +468,7 @@ class PrusaLinkBackend:
         material = (job.material if job else None) or self._material
         return PrinterSnapshot(
             state=state,
-            raw_state=str(printer.get("state"))[:64],
+            raw_state=bounded_text(str(printer.get("state")), 64),
             nozzle_temperature=_number(printer, "temp_nozzle", -50, 600),
             nozzle_target=_number(printer, "target_nozzle", 0, 600),
             bed_temperature=_number(printer, "temp_bed", -50, 300),
@@ -539,7 +552,13 @@ class PrusaLinkBackend:
         self._material_due = now + MATERIAL_REFRESH_SECONDS
         try:
             legacy = await self._get_json("/api/printer")
-        except (PrinterCommandUnsupported, PrinterResponseError) as err:
+        except (
+            PrinterCommandUnsupported,
+            PrinterResponseError,
+            PrinterConnectionError,
+        ) as err:
+            # optional: the status just answered, so the printer is there; the
+            # material stays as it was and the printer stays available
             _LOGGER.debug("No legacy telemetry for the loaded material: %s", err)
             return
         telemetry = legacy.get("telemetry") if isinstance(legacy, dict) else None

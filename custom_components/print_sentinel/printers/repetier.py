@@ -303,7 +303,13 @@ def _percent(value: object) -> float | None:
 
 
 def _job_id(value: object) -> int | str | None:
-    """Return a job id that is safe in a URL and an event, else None."""
+    """Return a job id that is safe in a URL and an event, else None.
+
+    Digits in a string are the same job as the number (`"5"` is 5): a server
+    writing it either way starts no new job.
+    """
+    if isinstance(value, str) and value.strip().isdecimal():
+        value = int(value.strip())
     if isinstance(value, str):
         return bounded_text(value, 64)
     return bounded_int(value, 0, 2**53)

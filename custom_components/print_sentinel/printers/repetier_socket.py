@@ -58,6 +58,10 @@ IDLE_TEMP_RESYNC_SECONDS: float = 30.0
 QUIET_EVENTS: Final = frozenset({"temp"})
 """Events that are only worth a resync at `TEMP_RESYNC_SECONDS`."""
 BACKOFF: Final = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+STABLE_SECONDS: Final = 60.0
+"""A connection that lasted this long starts the back-off afresh when it drops; one
+dropped sooner (a server that closes right after the first answers) counts as a
+failed attempt, so such a server is not reconnected to every second."""
 """Seconds before each reconnect attempt; the last repeats."""
 ENDINGS: Final = {"jobFinished": "finished", "jobKilled": "killed"}
 """The events that say how a job ended (polling only sees it disappear)."""
@@ -111,6 +115,7 @@ class RepetierSocket:
         """Since when polling has answered while push is down (clock time)."""
         self.healthy = False
         """Connected and resynced: `printers` and `states` are current."""
+        self._healthy_since = 0.0
         self.printers: list[dict[str, Any]] | None = None
         """The newest `listPrinter` answer."""
         self.states: dict[str, Any] | None = None
@@ -167,7 +172,8 @@ class RepetierSocket:
             self._set_unhealthy()
             if was_healthy:
                 self.outages += 1
-                failures = 0
+                if self._clock() - self._healthy_since >= STABLE_SECONDS:
+                    failures = 0
             self._down_reason = _redact(reason, self._api_key)
             _LOGGER.debug(
                 "No push connection to Repetier-Server at %s (%s)",
@@ -194,6 +200,7 @@ class RepetierSocket:
                 await self._resync()
                 self.connects += 1
                 self.healthy = True
+                self._healthy_since = self._clock()
                 self._polled_since = None
                 if self._outage_logged:
                     _LOGGER.info(
