@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import datetime
-import io
 import logging
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,6 @@ from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.json import json_bytes
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
-from PIL import Image
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -65,6 +63,8 @@ from .test_detection import (
     _pauses,
     _print_for,
 )
+from .test_options_flow import _jpeg
+from .test_services import _device_id, _vision_check
 
 LAST_CHECK = "sensor.prusa_mk4s_last_check"
 MONITOR_LOGGER = "custom_components.print_sentinel.detection.monitor"
@@ -166,20 +166,22 @@ async def test_camera_outage_during_checks_warns_once_and_retries(
     )
 
 
-class _FailingCamera(Camera):
-    """Another integration's camera whose library raises its own error."""
+class _OtherCamera(Camera):
+    """Another integration's camera: it gives `answer`, or raises it."""
 
     _attr_name = "Bed"
-    _attr_unique_id = "failing-bed-camera"
+    _attr_unique_id = "other-bed-camera"
 
-    def __init__(self, error: Exception) -> None:
+    def __init__(self, answer: bytes | Exception) -> None:
         super().__init__()
-        self.error = error
+        self.answer = answer
 
     async def async_camera_image(
         self, width: int | None = None, height: int | None = None
     ) -> bytes | None:
-        raise self.error
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
 
 
 @pytest.mark.parametrize(
@@ -197,24 +199,13 @@ async def test_a_camera_of_another_integration_that_raises_is_a_camera_outage(
 ) -> None:
     """HA's camera component absorbs only timeouts; the rest reaches the monitor."""
     assert await async_setup_component(hass, "camera", {})
-    await hass.data[CAMERA_COMPONENT].async_add_entities([_FailingCamera(error)])
+    await hass.data[CAMERA_COMPONENT].async_add_entities([_OtherCamera(error)])
     await hass.async_block_till_done()
     await _watch(
         hass, mock_config_entry, {**options, CONF_DETECTION_CAMERA: "camera.bed"}
     )
-    device = dr.async_get(hass).async_get_device_by_identifier(
-        (DOMAIN, PRINTER_SERIAL), mock_config_entry.entry_id
-    )
-    assert device is not None
 
-    response = await hass.services.async_call(
-        DOMAIN,
-        "vision_check",
-        {"device_id": device.id},
-        blocking=True,
-        return_response=True,
-    )
-    assert response is not None
+    response = await _vision_check(hass, device_id=_device_id(hass, mock_config_entry))
     assert response["error"] == "camera_failed"
     assert response["camera_entity_id"] == "camera.bed"
 
@@ -233,28 +224,6 @@ async def test_a_camera_of_another_integration_that_raises_is_a_camera_outage(
     assert "camera.bed" in hass.states.get(SCORE).attributes["last_error"]
     assert vision.requests == []
     assert _pauses(printer) == 0
-
-
-class _BedCamera(Camera):
-    """Another integration's camera that works."""
-
-    _attr_name = "Bed"
-    _attr_unique_id = "working-bed-camera"
-
-    def __init__(self, jpeg: bytes) -> None:
-        super().__init__()
-        self.jpeg = jpeg
-
-    async def async_camera_image(
-        self, width: int | None = None, height: int | None = None
-    ) -> bytes | None:
-        return self.jpeg
-
-
-def _jpeg() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (640, 480), (40, 40, 40)).save(out, "JPEG")
-    return out.getvalue()
 
 
 async def test_a_detection_camera_that_is_gone_raises_a_repair_issue(
@@ -287,7 +256,7 @@ async def test_a_detection_camera_that_is_gone_raises_a_repair_issue(
 
     # the camera is back (its integration loaded again): checks run, the issue goes
     assert await async_setup_component(hass, "camera", {})
-    await hass.data[CAMERA_COMPONENT].async_add_entities([_BedCamera(_jpeg())])
+    await hass.data[CAMERA_COMPONENT].async_add_entities([_OtherCamera(_jpeg())])
     await _print_for(hass, freezer, printer, 60)
     assert vision.requests
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
