@@ -443,3 +443,51 @@ async def test_unload_closes_the_socket_and_diagnostics_show_push(
     await hass.async_block_till_done()
     await until(hass, freezer, lambda: not server._sockets)
     assert not watched.pushing
+
+
+async def test_push_that_never_stays_up_is_worth_one_warning(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    server: RepetierSimulator,
+    loaded: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A proxy that drops each push connection right after its first answers: a
+    brief connection is not push back, so the warning comes once the printer has
+    been polled for the grace time, and "back" only once a connection lasts.
+
+    Real seconds stand for minutes here: grace 1.5 s, stable after 2 s, a
+    reconnect every 0.3 s (each drop polls over HTTP at once)."""
+    caplog.set_level(logging.INFO)
+    monkeypatch.setattr(repetier_socket, "PUSH_DOWN_GRACE", 1.5)
+    monkeypatch.setattr(repetier_socket, "STABLE_SECONDS", 2.0)
+    socket = backend(loaded)._socket
+    assert socket is not None
+    monkeypatch.setattr(socket, "_backoff", (0.3,))
+
+    def push_lines() -> list[logging.LogRecord]:
+        return [
+            r
+            for r in caplog.records
+            if r.name.startswith("custom_components.print_sentinel")
+            and "push connection" in r.getMessage().lower()
+            and r.levelno >= logging.INFO
+        ]
+
+    server.socket_close_after_state = True
+    before = server.socket_connects
+    await server.drop_sockets()
+    await wait(hass, freezer, 3.0)
+    assert server.socket_connects - before >= 4  # it kept connecting briefly
+    lost = push_lines()
+    assert [r.levelno for r in lost] == [logging.WARNING]
+    assert "the server closed it" in lost[0].getMessage()
+
+    server.socket_close_after_state = False
+    await until(hass, freezer, lambda: backend(loaded).pushing, within=10)
+    assert len(push_lines()) == 1  # a connection that may drop again is not "back"
+    await wait(hass, freezer, 2.5)
+    assert [r.levelno for r in push_lines()] == [logging.WARNING, logging.INFO]
+    assert backend(loaded).pushing
+    assert API_KEY not in caplog.text

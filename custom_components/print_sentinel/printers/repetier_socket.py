@@ -17,8 +17,8 @@ missed or seen twice (the job events come from comparing snapshots, and a job
 that ended meanwhile is simply gone from the new `listPrinter`).
 
 When the socket drops it reconnects with back-off (`BACKOFF`); meanwhile the
-backend polls over HTTP as without push. One warning when it is lost, one line
-when it is back. Every frame is bounded (`MAX_FRAME`) and parsed like an HTTP
+backend polls over HTTP as without push. One warning when it stays lost, one line
+when it is back for good (`STABLE_SECONDS`). Every frame is bounded (`MAX_FRAME`) and parsed like an HTTP
 answer; a frame that is not JSON or not an object is ignored. The API key is
 part of the URL, so the URL is never logged.
 """
@@ -58,11 +58,14 @@ IDLE_TEMP_RESYNC_SECONDS: float = 30.0
 QUIET_EVENTS: Final = frozenset({"temp"})
 """Events that are only worth a resync at `TEMP_RESYNC_SECONDS`."""
 BACKOFF: Final = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
-STABLE_SECONDS: Final = 60.0
-"""A connection that lasted this long starts the back-off afresh when it drops; one
-dropped sooner (a server that closes right after the first answers) counts as a
-failed attempt, so such a server is not reconnected to every second."""
 """Seconds before each reconnect attempt; the last repeats."""
+STABLE_SECONDS: Final = 60.0
+"""A connection that lasted this long is push back: it starts the back-off afresh
+when it drops, ends the wait for the warning below and is worth the "is back" line.
+One dropped sooner (a server or proxy that closes right after the first answers)
+counts as a failed attempt, so such a server is not reconnected to every second,
+and push stays down for the warning, which a brief connection each minute would
+otherwise keep off for ever."""
 ENDINGS: Final = {"jobFinished": "finished", "jobKilled": "killed"}
 """The events that say how a job ended (polling only sees it disappear)."""
 PUSH_DOWN_GRACE: Final = 120.0
@@ -201,15 +204,14 @@ class RepetierSocket:
                 self.connects += 1
                 self.healthy = True
                 self._healthy_since = self._clock()
-                self._polled_since = None
-                if self._outage_logged:
-                    _LOGGER.info(
-                        "Push connection to Repetier-Server at %s is back",
-                        self._where,
-                    )
-                    self._outage_logged = False
+                settled = asyncio.get_running_loop().call_later(
+                    STABLE_SECONDS, self._settled
+                )
                 self._on_change()
-                await reader
+                try:
+                    await reader
+                finally:
+                    settled.cancel()
             finally:
                 reader.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -246,6 +248,15 @@ class RepetierSocket:
                 self._down_reason or "not connected yet",
             )
             self._outage_logged = True
+
+    def _settled(self) -> None:
+        """The connection has lasted `STABLE_SECONDS`: push is back."""
+        self._polled_since = None
+        if self._outage_logged:
+            _LOGGER.info(
+                "Push connection to Repetier-Server at %s is back", self._where
+            )
+            self._outage_logged = False
 
     def take_ending(self) -> str | None:
         """How the job that just disappeared ended, if the server said so (once)."""
