@@ -70,7 +70,12 @@ from .printers.base import (
     PrinterState,
     PushingBackend,
 )
-from .prusa_connect import PrusaConnectClient, PrusaConnectUploader, auth_issue_id
+from .prusa_connect import (
+    PrusaConnectClient,
+    PrusaConnectUploader,
+    auth_issue_id,
+    camera_issue_id as connect_camera_issue_id,
+)
 from .records import async_create_recorder, async_start_recorder
 from .runtime import PrintSentinelConfigEntry, PrintSentinelRuntimeData
 from .services import async_setup_services
@@ -257,6 +262,7 @@ def _create_uploader(
     fingerprint = options.get(CONF_CONNECT_FINGERPRINT)
     if not (options.get(CONF_CONNECT_ENABLED) and token and camera and fingerprint):
         ir.async_delete_issue(hass, DOMAIN, auth_issue_id(entry.entry_id))
+        ir.async_delete_issue(hass, DOMAIN, connect_camera_issue_id(entry.entry_id))
         return None
     client = PrusaConnectClient(
         async_get_clientsession(hass),
@@ -320,6 +326,7 @@ async def async_remove_entry(
     for issue_id in (
         f"detector_auth_{entry.entry_id}",
         auth_issue_id(entry.entry_id),
+        connect_camera_issue_id(entry.entry_id),
         missing_issue_id(entry.entry_id),
         camera_issue_id(entry.entry_id),
     ):

@@ -263,6 +263,16 @@ def auth_issue_id(entry_id: str) -> str:
     return f"connect_auth_{entry_id}"
 
 
+def camera_issue_id(entry_id: str) -> str:
+    """Return the repair issue id raised when an entry's upload camera is gone."""
+    return f"connect_camera_{entry_id}"
+
+
+CAMERA_GONE_FAILURES: Final = 3
+"""Failed uploads in a row without the camera entity before a repair issue asks the
+user (at start-up another integration's camera may not be loaded yet)."""
+
+
 @dataclass(slots=True)
 class _Snapshot:
     """A prepared snapshot."""
@@ -312,6 +322,8 @@ class PrusaConnectUploader:
         self._failures = 0
         self._skip_ticks = 0
         self._outage = False
+        self._camera_missing = 0
+        """Failed uploads in a row that found no camera entity (deleted, renamed)."""
         self.auth_failed = False
         """True once Connect rejected the token; nothing is uploaded after that."""
         self.last_success: datetime | None = None
@@ -349,6 +361,8 @@ class PrusaConnectUploader:
         if self._task is not None and not self._task.done():
             self._task.cancel()
         self._task = None
+        # set up again (options saved, reload), the camera is looked for anew
+        ir.async_delete_issue(self._hass, DOMAIN, camera_issue_id(self._entry.entry_id))
 
     @callback
     def async_add_listener(self, update_callback: CALLBACK_TYPE) -> CALLBACK_TYPE:
@@ -456,7 +470,9 @@ class PrusaConnectUploader:
         self.uploads += 1
         self.last_success = dt_util.utcnow()
         self.last_error = None
+        self._camera_missing = 0
         ir.async_delete_issue(self._hass, DOMAIN, auth_issue_id(self._entry.entry_id))
+        ir.async_delete_issue(self._hass, DOMAIN, camera_issue_id(self._entry.entry_id))
         self._async_notify()
 
     @callback
@@ -489,7 +505,33 @@ class PrusaConnectUploader:
                 self.interval * ticks,
             )
         self.last_error = message
+        self._camera_gone_check()
         self._async_notify()
+
+    @callback
+    def _camera_gone_check(self) -> None:
+        """Raise a repair issue once the camera entity stays missing for a while.
+
+        A camera that fails is an outage (it may come back); one that is not in
+        Home Assistant at all needs the user to pick another.
+        """
+        if self._hass.states.get(self._camera_entity_id) is not None:
+            self._camera_missing = 0
+            return
+        self._camera_missing += 1
+        if self._camera_missing == CAMERA_GONE_FAILURES:
+            ir.async_create_issue(
+                self._hass,
+                DOMAIN,
+                camera_issue_id(self._entry.entry_id),
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key="connect_camera_missing",
+                translation_placeholders={
+                    "printer": self._printer,
+                    "camera": self._camera_entity_id,
+                },
+            )
 
     @callback
     def _async_auth_failed(self, err: ConnectAuthError) -> None:

@@ -47,6 +47,7 @@ from custom_components.print_sentinel.prusa_connect import (
     PrusaConnectClient,
     PrusaConnectUploader,
     auth_issue_id,
+    camera_issue_id,
     generate_fingerprint,
     prepare_snapshot,
 )
@@ -866,6 +867,55 @@ async def test_uploader_camera_errors_are_an_outage(
     assert uploader.uploads >= 1
     assert _last_error(uploader) is None
     assert len([m for m in _records(caplog, logging.INFO) if "works again" in m]) == 1
+
+
+async def test_uploader_camera_that_is_gone_raises_a_repair_issue(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    connect_sim: PrusaConnectSimulator,
+    make_uploader: UploaderFactory,
+    fake_camera: FakeCamera,
+) -> None:
+    """The camera removed after set-up (the options still name it): a camera that
+    fails may come back, one that is not in HA needs the user to pick another."""
+    issue_id = camera_issue_id(ENTRY_ID)
+    uploader = make_uploader()
+    await fake_camera.async_remove()
+    assert hass.states.get(CAMERA) is None
+    for _ in range(3):  # two failed uploads (back-off 1, 2 ticks): could be start-up
+        await _tick(hass, freezer)
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+    for _ in range(4):  # the third failure
+        await _tick(hass, freezer)
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "connect_camera_missing"
+    assert issue.translation_placeholders == {"printer": PRINTER, "camera": CAMERA}
+    assert connect_sim.requests == []
+
+    # the camera is back (its integration loaded again): uploads, the issue goes
+    await hass.data[camera.DATA_COMPONENT].async_add_entities([FakeCamera()])
+    assert hass.states.get(CAMERA) is not None
+    for _ in range(10):
+        await _tick(hass, freezer)
+    assert uploader.uploads >= 1
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_uploader_stop_drops_the_camera_issue(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    make_uploader: UploaderFactory,
+    fake_camera: FakeCamera,
+) -> None:
+    """Saving other options (a reload) looks for the camera anew."""
+    uploader = make_uploader()
+    await fake_camera.async_remove()
+    for _ in range(7):
+        await _tick(hass, freezer)
+    assert ir.async_get(hass).async_get_issue(DOMAIN, camera_issue_id(ENTRY_ID))
+    uploader.async_stop()
+    assert not ir.async_get(hass).async_get_issue(DOMAIN, camera_issue_id(ENTRY_ID))
 
 
 async def test_uploader_downscales_large_pictures(
