@@ -294,6 +294,9 @@ async def test_time_remaining_from_a_finish_timestamp(
         "37",
         # well formed, but no date: ValueError inside HA's parse_datetime
         "2026-13-45T12:00:00+00:00",
+        # half an emoji: HA's C date parser ends the whole process on it
+        "2026-03-01T13:00:00\ud800",
+        "\ud800",
     ],
 )
 async def test_time_remaining_from_an_unparsable_timestamp_is_unknown(
@@ -543,6 +546,26 @@ async def test_a_refused_press_is_refused(hass: HomeAssistant) -> None:
 
     with pytest.raises(PrinterCommandRefused, match="printer is not printing"):
         await backend.async_pause()
+
+
+@pytest.mark.parametrize(
+    "error", [RuntimeError("MQTT client not connected"), TimeoutError(), OSError(113)]
+)
+async def test_a_press_whose_library_fails_is_refused(
+    hass: HomeAssistant, error: Exception
+) -> None:
+    """Another integration's button raising what its library raises: the press
+    failed (a pause_failed answer and a notification), not an escaped exception."""
+    _printing(hass)
+    _set(hass, PAUSE, STATE_UNKNOWN)
+
+    async def fail(call: ServiceCall) -> None:
+        raise error
+
+    hass.services.async_register("button", "press", fail)
+
+    with pytest.raises(PrinterCommandRefused, match=type(error).__name__):
+        await _backend(hass).async_pause()
 
 
 async def test_a_press_with_no_such_service_is_unsupported(

@@ -254,6 +254,10 @@ class HaDeviceBackend:
             return None
         state = self._hass.states.get(self._entities[role])
         if state is not None and state.attributes.get("device_class") == "timestamp":
+            if not raw.isascii():
+                # a timestamp is ASCII; the C parser HA uses (ciso8601) crashes the
+                # whole process on a lone surrogate instead of raising
+                return None
             try:
                 finish: datetime | None = dt_util.parse_datetime(raw)
             except ValueError:  # "2026-13-01T...": shaped like a date, but none
@@ -313,6 +317,12 @@ class HaDeviceBackend:
             raise PrinterCommandUnsupported(f"{domain}.{service}") from err
         except HomeAssistantError as err:
             raise PrinterCommandRefused(f"{entity_id}: {err}") from err
+        except Exception as err:  # another integration's library, anything
+            # a button of another integration may raise what its library raises
+            # (a connection error, RuntimeError): the press failed, like a refusal
+            raise PrinterCommandRefused(
+                f"{entity_id} failed ({type(err).__name__})"
+            ) from err
 
     async def async_get_thumbnail(self) -> bytes | None:
         """No thumbnail: the other integration shows its own."""
