@@ -18,9 +18,9 @@ that ended meanwhile is simply gone from the new `listPrinter`).
 
 When the socket drops it reconnects with back-off (`BACKOFF`); meanwhile the
 backend polls over HTTP as without push. One warning when it stays lost, one line
-when it is back for good (`STABLE_SECONDS`). Every frame is bounded (`MAX_FRAME`) and parsed like an HTTP
-answer; a frame that is not JSON or not an object is ignored. The API key is
-part of the URL, so the URL is never logged.
+when it is back for good (`STABLE_SECONDS`). Every frame is bounded (`MAX_FRAME`)
+and parsed like an HTTP answer; a frame that is not JSON or not an object is
+ignored. The API key is part of the URL, so the URL is never logged.
 """
 
 from __future__ import annotations
