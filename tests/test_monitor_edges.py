@@ -877,3 +877,73 @@ async def test_a_check_on_demand_does_not_make_the_next_check_an_outage(
     assert mock_config_entry.runtime_data.monitor.state.last_error is None
     assert len(gadget.process_requests()) >= on_demand + 2  # checks went on
     assert {r.status for r in gadget.process_requests()} == {200}
+
+
+# --- a print that was already running when Print Sentinel started watching -----------
+
+
+async def test_a_failing_print_found_running_after_a_restart_is_paused(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    vision: OpenAISimulator,
+    mock_config_entry: MockConfigEntry,
+    options: dict[str, Any],
+) -> None:
+    """Home Assistant restarts 30 min into a print that is failing right now.
+
+    The print is not new: no quiet period and warm-up of a first layer, and the
+    spaghetti is not learnt as what this print normally looks like.
+    """
+    printer.start_job(display_name="part.bgcode", duration=7200)
+    printer.advance(1800)
+    printer.set_scene(Scene(94, "spaghetti"))
+    await _watch(hass, mock_config_entry, options)
+
+    await _print_for(hass, freezer, printer, 180)
+
+    assert _pauses(printer) == 1
+    assert hass.states.get(FAILURE).state == STATE_ON
+
+
+async def test_a_reload_while_a_print_fails_does_not_start_it_over(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    vision: OpenAISimulator,
+    mock_config_entry: MockConfigEntry,
+    options: dict[str, Any],
+) -> None:
+    """Saving the options (a reload) just as the print starts failing."""
+    await _watch(hass, mock_config_entry, options)
+    printer.start_job(display_name="part.bgcode", duration=7200)
+    printer.set_scene(Scene(0))
+    await _print_for(hass, freezer, printer, 900)
+    printer.set_scene(Scene(94, "spaghetti"))
+    await _print_for(hass, freezer, printer, 20)
+    assert await hass.config_entries.async_reload(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    await _print_for(hass, freezer, printer, 180)
+
+    assert _pauses(printer) == 1
+    assert hass.states.get(FAILURE).state == STATE_ON
+
+
+async def test_a_print_seen_starting_keeps_its_quiet_period(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    vision: OpenAISimulator,
+    mock_config_entry: MockConfigEntry,
+    options: dict[str, Any],
+) -> None:
+    """What a first layer looks like in its first minutes never pauses it."""
+    await _watch(hass, mock_config_entry, options)
+    printer.start_job(display_name="part.bgcode", duration=7200)
+    printer.set_scene(Scene(94, "spaghetti"))
+
+    await _print_for(hass, freezer, printer, 150)
+
+    assert len(vision.requests) >= 5
+    assert _pauses(printer) == 0

@@ -671,6 +671,28 @@ def test_sentinel_without_a_known_start_has_no_quiet_period() -> None:
     assert decisions[-1] is Decision.FAILURE
 
 
+@pytest.mark.parametrize("name", POLICIES)
+def test_a_print_found_running_started_before_it_was_seen(name: str) -> None:
+    policy = make_policy(name)
+    assert policy.on_new_print(1000.0).print_started_at == 1000.0
+    assert policy.on_new_print(1000.0, age=1800.0).print_started_at == -800.0
+    assert policy.on_new_print(1000.0, age=None).print_started_at is None
+    for nonsense in (-5.0, math.nan, math.inf):
+        assert policy.on_new_print(1000.0, age=nonsense).print_started_at == 1000.0
+
+
+def test_sentinel_a_print_found_running_is_not_in_its_first_minutes() -> None:
+    # found 30 min in (a restart), or its age unknown: failing now is failing
+    policy = make_policy("sentinel")
+    failing = every(20, scores(*[95.0] * 6), start=1000.0)
+    for age in (1800.0, None):
+        _, decisions = run(policy, policy.on_new_print(1000.0, age=age), failing)
+        assert Decision.FAILURE in decisions
+    # the same minute of a print that just started is its quiet period
+    _, decisions = run(policy, policy.on_new_print(1000.0, age=5.0), failing)
+    assert Decision.FAILURE not in decisions
+
+
 def test_sentinel_resuming_its_own_pause_raises_the_bar_for_that_evidence() -> None:
     policy = make_policy("sentinel", resume_grace=300)
     state = warm_print(policy)

@@ -76,6 +76,26 @@ FALSE_ALARM_WINDOW = timedelta(hours=1)
 """After the print moved on, a warning or failure can be marked false this long."""
 
 
+def print_age(snapshot: PrinterSnapshot, *, first_sight: bool) -> float | None:
+    """How long the snapshot's print has run (seconds); None: unknown, not new.
+
+    The printer's own print time when it reports one; else the share of the print
+    done and the time left; else a print found running (`first_sight`, the first
+    poll since set-up) that has made progress is old, and one seen starting is new.
+    """
+    job = snapshot.job
+    if job is None:
+        return 0.0
+    if job.time_printing is not None:
+        return float(job.time_printing)
+    progress = job.progress
+    if progress is not None and job.time_remaining is not None and 0 < progress < 100:
+        return job.time_remaining * progress / (100.0 - progress)
+    if first_sight and progress is not None and progress > 0:
+        return None
+    return 0.0
+
+
 class DetectionMonitor:
     """Watches one printer's prints through one detector."""
 
@@ -197,7 +217,7 @@ class DetectionMonitor:
         previous = self._last_state
         self._last_state = snapshot.state
         if snapshot.has_job and job_id != self._print.job_id and job_id is not None:
-            self._start_print(job_id)
+            self._start_print(job_id, print_age(snapshot, first_sight=previous is None))
         elif (
             previous is PrinterState.PAUSED and snapshot.state is PrinterState.PRINTING
         ):
@@ -251,7 +271,12 @@ class DetectionMonitor:
         self._notify()
 
     @callback
-    def _start_print(self, job_id: object) -> None:
+    def _start_print(self, job_id: object, age: float | None) -> None:
+        """A job we have not followed: a new print, or one found running.
+
+        `age` (seconds, None: unknown but not new) keeps a print found running after
+        a restart or reload from getting a new quiet period and warm-up.
+        """
         # a job we paused before a restart is still paused by us
         ours = self.baselines.paused_job == str(job_id)
         if not ours:
@@ -266,7 +291,7 @@ class DetectionMonitor:
         )
         self._new_run(
             self.policy.on_new_print(
-                self._now, self.policy_state, self.baselines.baseline
+                self._now, self.policy_state, self.baselines.baseline, age=age
             )
         )
         if ours and self.coordinator.data.state is PrinterState.PAUSED:

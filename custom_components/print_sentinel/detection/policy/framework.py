@@ -36,6 +36,8 @@ from typing import Final, Protocol
 from ..verdict import Verdict
 
 SENSITIVITIES: Final = ("low", "medium", "high")
+MAX_PRINT_AGE: Final = 30 * 86400.0
+"""The oldest a print found running can be (seconds); printers report up to weeks."""
 
 
 class Decision(StrEnum):
@@ -198,6 +200,13 @@ def policy_state_as_dict(state: PolicyState) -> dict[str, object]:
     return data
 
 
+def start_of(now: float, age: float | None) -> float | None:
+    """When a print `age` seconds old at `now` started; None for an unknown age."""
+    if age is None:
+        return None
+    return now - bounded(age, MAX_PRINT_AGE)
+
+
 class Policy(Protocol):
     """A decision policy: pure functions over immutable states."""
 
@@ -221,12 +230,16 @@ class Policy(Protocol):
         now: float,
         previous: PolicyState | None = None,
         baseline: PrinterBaseline | None = None,
+        *,
+        age: float | None = 0.0,
     ) -> PolicyState:
-        """Return a clean state for a print that starts at `now`.
+        """Return a clean state for a print first seen at `now`.
 
         `previous` (the state of the printer's last print, if any) lets a policy
         keep printer-level memory across prints; only `obico` uses it. `baseline`
         is what this printer's camera normally scores (`learn`), kept by the monitor.
+        `age` is how long the print has already run (seconds; a print found running
+        after a restart); None: long enough that its start is past (no quiet period).
         """
 
     def on_resume(
@@ -333,11 +346,14 @@ class BasePolicy[C: PolicyCore](ABC):
         now: float,
         previous: PolicyState | None = None,
         baseline: PrinterBaseline | None = None,
+        *,
+        age: float | None = 0.0,
     ) -> PolicyState:
-        """Return a clean state for a print that starts at `now`.
+        """Return a clean state for a print first seen at `now`, `age` seconds old.
 
         `previous`, the state of the printer's last print, passes on printer-level
-        memory; a state of another policy is ignored.
+        memory; a state of another policy is ignored. `age` None: a print whose
+        start is long past (found running, its age unknown).
         """
         carried: C | None = None
         if (
@@ -349,7 +365,7 @@ class BasePolicy[C: PolicyCore](ABC):
         return PolicyState(
             policy=self.name,
             core=self._start(carried, baseline),
-            print_started_at=now,
+            print_started_at=start_of(now, age),
             last_seen=now,
             baseline=baseline,
         )

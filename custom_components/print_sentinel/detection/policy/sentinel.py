@@ -381,11 +381,13 @@ class SentinelPolicy(BasePolicy[SentinelCore]):
         now: float,
         previous: PolicyState | None = None,
         baseline: PrinterBaseline | None = None,
+        *,
+        age: float | None = 0.0,
     ) -> PolicyState:
         """Return a clean state; the printer's `baseline` is this print's prior."""
-        state = super().on_new_print(now, previous, baseline)
+        state = super().on_new_print(now, previous, baseline, age=age)
         core = self._core(state)
-        return replace(state, core=replace(core, started_at=now))
+        return replace(state, core=replace(core, started_at=state.print_started_at))
 
     def evidence(self, verdict: Verdict) -> float:
         """Return how failed one verdict says the print is (0-100)."""
