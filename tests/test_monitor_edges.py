@@ -432,6 +432,70 @@ async def test_pause_the_printer_refuses_is_reported_once(
     assert hass.states.get(STATE).state == "paused"
 
 
+async def test_a_pause_the_printer_never_got_is_tried_again(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    vision: OpenAISimulator,
+    mock_config_entry: MockConfigEntry,
+    options: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The printer's web server fails just as the failure is decided, then recovers.
+
+    The print goes on failing; the next check that finds it printing pauses it.
+    """
+    printer.start_job(display_name="part.bgcode", duration=7200)
+    await _watch(
+        hass,
+        mock_config_entry,
+        {**options, CONF_PRINTING_INTERVAL: 600, CONF_IDLE_INTERVAL: 600},
+    )
+    events = _events(hass)
+    printer.set_scene(Scene(0))
+    await _print_for(hass, freezer, printer, 240)
+    printer.faults.server_error = True  # polls are 10 min apart: HA has not noticed
+    printer.set_scene(Scene(95, "spaghetti"))
+    caplog.clear()
+    for _ in range(120):
+        await _print_for(hass, freezer, printer, 5)
+        if _job_commands(printer):
+            break
+    printer.faults.clear()
+    await _print_for(hass, freezer, printer, 900)
+
+    pause = f"/api/v1/job/{printer.job_id}/pause"
+    assert _job_commands(printer) == [("PUT", pause, 500), ("PUT", pause, 204)]
+    failures = [e.data["action"] for e in events if e.data["level"] == "failure"]
+    assert failures == ["pause_failed", "paused"]
+    errors = _logged(caplog, logging.ERROR)
+    assert len([e for e in errors if "could not pause" in e]) == 1
+    assert hass.states.get(STATE).state == "paused"
+
+
+async def test_a_pause_that_keeps_failing_is_tried_a_bounded_number_of_times(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    vision: OpenAISimulator,
+    mock_config_entry: MockConfigEntry,
+    options: dict[str, Any],
+) -> None:
+    """A printer that prints on but answers every pause with an error."""
+    printer.start_job(display_name="part.bgcode", duration=7200)
+    await _watch(hass, mock_config_entry, options)
+    events = _events(hass)
+    printer.set_scene(Scene(0))
+    await _print_for(hass, freezer, printer, 240)
+    printer.set_scene(Scene(95, "spaghetti"))
+    printer.faults.pause_refused = True
+    await _print_for(hass, freezer, printer, 1200)
+
+    failures = [e.data["action"] for e in events if e.data["level"] == "failure"]
+    assert failures == ["pause_failed"] * 3
+    assert hass.states.get(STATE).state == "printing"
+
+
 async def test_warning_action_none_records_the_warning_without_notifying(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,

@@ -92,6 +92,8 @@ class Faults:
     """`/api/version` has no `firmware` / `printer` (firmware before 6.5.1)."""
     continue_unsupported: bool = False
     """`PUT /api/v1/job/{id}/continue` answers 404 (older firmware)."""
+    pause_refused: bool = False
+    """`PUT /api/v1/job/{id}/pause` answers 409 and the print goes on."""
     camera_error: bool = False
     """The camera answers 500."""
     camera_oversized: bool = False
@@ -837,6 +839,8 @@ class PrusaLinkSimulator:
             command == "continue" and self.faults.continue_unsupported
         ):
             return _error(404, "Not Found", "Not Found")
+        if command == "pause" and self.faults.pause_refused:
+            return _error(409, "Conflict", "Can't pause in this state")
         try:
             job_id = int(request.match_info["id"])
             if self.flavour.deferred_commands:

@@ -36,6 +36,8 @@ RESULT_PAUSED = "paused"
 RESULT_CANCELLED = "cancelled"
 RESULT_NOTIFIED = "notified"
 RESULT_NONE = "none"
+FAILED = "_failed"
+"""What ends the result of an action the printer did not do (`pause_failed`)."""
 
 _WHAT_WAS_DONE = {
     RESULT_PAUSED: "notification_paused",
@@ -116,6 +118,11 @@ class DetectionEvent:
     """The user marked it as a false alarm."""
 
 
+def action_failed(result: str) -> bool:
+    """Return True for the result of a pause or stop the printer did not do."""
+    return result.endswith(FAILED)
+
+
 class Actions:
     """Does what a decision calls for on one printer."""
 
@@ -156,7 +163,7 @@ class Actions:
                 action,
                 err,
             )
-            result = f"{action}_failed"
+            result = f"{action}{FAILED}"
         await self.async_notify("failure", verdict, result)
         await self._coordinator.async_request_refresh()
         return result

@@ -39,7 +39,13 @@ from ..printers.base import (
     PrinterState,
 )
 from ..records.signals import async_record_check
-from .actions import RESULT_NOTIFIED, RESULT_PAUSED, Actions, DetectionEvent
+from .actions import (
+    RESULT_NOTIFIED,
+    RESULT_PAUSED,
+    Actions,
+    DetectionEvent,
+    action_failed,
+)
 from .baseline import BaselineStore
 from .frames import FrameBuffer
 from .on_demand import async_check_now, async_take_frame, check_result, frame_long_side
@@ -68,6 +74,9 @@ __all__ = [
 ]
 
 _LOGGER = logging.getLogger(__name__)
+
+ACTION_ATTEMPTS: Final = 3
+"""Checks that try the failure action on a print the printer did not pause or stop."""
 
 CAMERA_GONE_CHECKS: Final = 3
 """Checks in a row without the camera entity before a repair issue asks the user."""
@@ -499,6 +508,14 @@ class DetectionMonitor:
             action = await self.actions.async_failure(
                 self.settings.failure_action, verdict
             )
+            if (
+                action_failed(action)
+                and run.attempts + 1 < ACTION_ATTEMPTS
+                and self._run.generation == run.generation
+            ):
+                # the printer did not pause (unreachable, busy): the next check
+                # that still finds it printing and failing tries again
+                self._run = replace(self._run, acted=False, attempts=run.attempts + 1)
             if action == RESULT_PAUSED:
                 self._run = replace(self._run, own_pause=True)
                 self._print.paused_by_us = True

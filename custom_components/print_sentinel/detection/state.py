@@ -57,7 +57,9 @@ class PrintRun:
     """A verdict from a check that began in another generation is dropped: what it
     saw is not the print any more (also bumped by the switch)."""
     acted: bool = False
-    """The failure action ran."""
+    """The failure action ran (or is running, or was tried `ACTION_ATTEMPTS` times)."""
+    attempts: int = 0
+    """Times the failure action was tried and the printer did not do it."""
     warned: bool = False
     """The warning was given (again possible after an ok decision)."""
     own_pause: bool = False
