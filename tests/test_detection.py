@@ -226,6 +226,31 @@ async def test_resumed_print_gets_a_grace_period(
     assert hass.states.get(FAILURE).state == STATE_OFF
 
 
+@pytest.mark.parametrize("between", ["ATTENTION", "BUSY"])
+async def test_a_resume_through_another_state_is_a_resume(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    vision: OpenAISimulator,
+    watched: MockConfigEntry,
+    between: str,
+) -> None:
+    """The printer shows another state (a filament prompt, homing) before printing."""
+    printer.start_job(display_name="part.bgcode", duration=7200)
+    printer.set_scene(Scene(0))
+    await _print_for(hass, freezer, printer, 240)
+    printer.set_scene(Scene(90, "detachment"))
+    await _print_for(hass, freezer, printer, 180)
+    assert _pauses(printer) == 1
+    printer.set_state(between)
+    await _print_for(hass, freezer, printer, 60)
+    printer.set_state("PRINTING")
+    await _print_for(hass, freezer, printer, 240)
+    assert hass.states.get(STATE).state == "printing"
+    assert _pauses(printer) == 1
+    assert hass.states.get(FAILURE).state == STATE_OFF
+
+
 async def test_switch_turns_detection_off_for_this_print_only(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,

@@ -85,6 +85,18 @@ FALSE_ALARM_WINDOW = timedelta(hours=1)
 """After the print moved on, a warning or failure can be marked false this long."""
 
 
+_PAUSE_OVER: Final = frozenset(
+    {
+        PrinterState.PRINTING,
+        PrinterState.FINISHED,
+        PrinterState.STOPPED,
+        PrinterState.IDLE,
+        PrinterState.READY,
+    }
+)
+"""States that end a pause: printing again, or the print is over."""
+
+
 def print_age(snapshot: PrinterSnapshot, *, first_sight: bool) -> float | None:
     """How long the snapshot's print has run (seconds); None: unknown, not new.
 
@@ -139,6 +151,8 @@ class DetectionMonitor:
         self._run = PrintRun(generation=0)
         self._print = PrintRecord()
         self._last_state: PrinterState | None = None
+        self._paused = False
+        """The print was paused and has not printed since (whatever came between)."""
         self._stopped_by_auth = False
         self._failing = False
         self._camera_missing = 0
@@ -225,14 +239,21 @@ class DetectionMonitor:
         job_id = snapshot.job.id if snapshot.job else None
         previous = self._last_state
         self._last_state = snapshot.state
+        paused = self._paused
         if snapshot.has_job and job_id != self._print.job_id and job_id is not None:
             self._start_print(job_id, print_age(snapshot, first_sight=previous is None))
-        elif (
-            previous is PrinterState.PAUSED and snapshot.state is PrinterState.PRINTING
-        ):
+            paused = False
+        elif paused and snapshot.state is PrinterState.PRINTING:
+            # straight from paused, or through a prompt or homing in between
             self._resumed()
         elif previous in ACTIVE_STATES and not snapshot.has_job:
             self._print_ended(snapshot.state)
+        if snapshot.state is PrinterState.PAUSED:
+            self._paused = True
+        elif snapshot.state in _PAUSE_OVER:
+            self._paused = False
+        else:
+            self._paused = paused
         if (reason := snapshot.extra.get(PRINTER_FAILURE)) and (
             snapshot.has_job or previous in ACTIVE_STATES
         ):
