@@ -567,6 +567,43 @@ async def test_no_checks_while_the_printer_is_unreachable(
         await camera.stop()
 
 
+async def test_outages_shorter_than_the_check_interval_do_not_stop_checks(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    vision: OpenAISimulator,
+    mock_config_entry: MockConfigEntry,
+    options: dict[str, Any],
+) -> None:
+    """A printer on flaky Wi-Fi misses one poll in three; checks are a minute apart.
+
+    The camera is separate (an ESP32-CAM); every outage is over before a check is due.
+    """
+    camera = PrusaLinkSimulator(serial="camera-only")
+    await camera.start(host="127.0.0.1", port=0)
+    try:
+        await _watch(
+            hass,
+            mock_config_entry,
+            {
+                **options,
+                CONF_SNAPSHOT_URL: camera.snapshot_url,
+                CONF_CHECK_INTERVAL: 60,
+            },
+        )
+        printer.start_job(display_name="part.bgcode", duration=7200)
+        await _print_for(hass, freezer, printer, 30)
+        checks = len(vision.requests)
+        for _ in range(20):  # 10 minutes
+            await printer.go_offline()
+            await _print_for(hass, freezer, printer, 10)
+            await printer.come_back()
+            await _print_for(hass, freezer, printer, 20)
+        assert len(vision.requests) - checks >= 8
+    finally:
+        await camera.stop()
+
+
 async def test_switching_detection_back_on_resumes_checks(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,

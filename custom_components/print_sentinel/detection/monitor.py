@@ -50,7 +50,7 @@ from .baseline import BaselineStore
 from .frames import FrameBuffer
 from .on_demand import async_check_now, async_take_frame, check_result, frame_long_side
 from .policy import Decision, NoVerdict, Policy, PolicyState, policy_state_as_dict
-from .scheduler import CheckScheduler, next_check_delay
+from .scheduler import MIN_CHECK_INTERVAL, CheckScheduler, next_check_delay
 from .state import DetectionSettings, MonitorState, PrintRecord, PrintRun
 from .timeline import Timeline
 from .verdict import (
@@ -151,6 +151,8 @@ class DetectionMonitor:
         self._run = PrintRun(generation=0)
         self._print = PrintRecord()
         self._last_state: PrinterState | None = None
+        self._check_owed = False
+        """A check fell due while the printer was unreachable."""
         self._paused = False
         """The print was paused and has not printed since (whatever came between)."""
         self._stopped_by_auth = False
@@ -232,10 +234,12 @@ class DetectionMonitor:
 
     @callback
     def _handle_printer_update(self) -> None:
-        if not self.coordinator.last_update_success or self.coordinator.data is None:
-            self.scheduler.cancel()
+        snapshot: PrinterSnapshot | None = self.coordinator.data
+        if not self.coordinator.last_update_success or snapshot is None:
+            # a check already scheduled stays: it is skipped if the printer is still
+            # unreachable when it is due, so outages shorter than the check
+            # interval cost no check
             return
-        snapshot: PrinterSnapshot = self.coordinator.data
         job_id = snapshot.job.id if snapshot.job else None
         previous = self._last_state
         self._last_state = snapshot.state
@@ -260,9 +264,13 @@ class DetectionMonitor:
             self._printer_decided(str(reason))
         if snapshot.state is PrinterState.PRINTING and self._can_check:
             if self.scheduler.idle:
-                self.scheduler.schedule(self.settings.check_interval)
+                owed, self._check_owed = self._check_owed, False
+                self.scheduler.schedule(
+                    MIN_CHECK_INTERVAL if owed else self.settings.check_interval
+                )
         else:
             self.scheduler.cancel()
+            self._check_owed = False
 
     @callback
     def _printer_decided(self, reason: str) -> None:
@@ -356,6 +364,11 @@ class DetectionMonitor:
 
     @callback
     def _check_due(self) -> None:
+        if not self.coordinator.last_update_success:
+            # the printer is unreachable: no check on a print whose state is
+            # unknown; the first poll that finds it printing again brings it soon
+            self._check_owed = True
+            return
         self.entry.async_create_background_task(
             self.hass, self._async_scheduled_check(), f"{DOMAIN} detection check"
         )
