@@ -10,6 +10,7 @@ subscription to changes.
 from __future__ import annotations
 
 from datetime import timedelta
+import itertools
 import logging
 from typing import Any
 
@@ -38,6 +39,7 @@ from pytest_homeassistant_custom_component.common import (
     mock_platform,
 )
 
+from custom_components.print_sentinel.job_events import job_events
 from custom_components.print_sentinel.printers.base import (
     PRINTER_FAILURE,
     Capability,
@@ -764,6 +766,71 @@ async def test_job_id_kept_through_an_outage(
     again = (await _poll(backend)).job
     assert again is not None
     assert again.id == first.id
+
+
+@pytest.mark.parametrize("glitch", ["PREPARE", "attention", "", "busy"])
+async def test_an_unmapped_value_mid_print_is_a_stop_within_it(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, glitch: str
+) -> None:
+    """A value the settings do not name, for a poll or two while printing."""
+    _printing(hass)
+    backend = _backend(hass)
+    polls = [await _poll(backend)]
+    for value in (glitch, glitch, "RUNNING"):
+        freezer.tick(timedelta(seconds=10))
+        _set(hass, STATE, value)
+        polls.append(await _poll(backend))
+
+    assert [p.state for p in polls] == [
+        PrinterState.PRINTING,
+        PrinterState.ATTENTION,
+        PrinterState.ATTENTION,
+        PrinterState.PRINTING,
+    ]
+    assert len({p.job.id for p in polls if p.job}) == 1
+    events = [job_events(a, b) for a, b in itertools.pairwise(polls)]
+    assert events == [[], [], []]  # no "cancelled", no second "started"
+
+
+async def test_offline_is_unreachable_and_keeps_the_print(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """ha-bambulab's print status reads "offline" while the printer is away."""
+    _printing(hass)
+    backend = _backend(hass)
+    first = (await _poll(backend)).job
+    _set(hass, STATE, "offline")
+    with pytest.raises(PrinterConnectionError, match="offline"):
+        await _poll(backend)
+    freezer.tick(timedelta(minutes=3))
+    _set(hass, STATE, "RUNNING")
+    again = (await _poll(backend)).job
+    assert first is not None and again is not None
+    assert again.id == first.id
+
+
+async def test_job_id_kept_across_a_reload(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Saving the options sets the printer up again: a paused print is the same one."""
+    _printing(hass)
+    device = _device(hass)
+    first = (await _poll(_backend(hass, device))).job
+    freezer.tick(timedelta(minutes=5))
+    _set(hass, STATE, "pause")
+    again = (await _poll(_backend(hass, device))).job
+    assert first is not None and again is not None
+    assert again.id == first.id
+
+    # the print ended while nobody looked: the next one is new
+    reloaded = _backend(hass, device)
+    _set(hass, STATE, "idle")
+    await _poll(reloaded)
+    freezer.tick(timedelta(minutes=5))
+    _set(hass, STATE, "RUNNING")
+    following = (await _poll(reloaded)).job
+    assert following is not None
+    assert following.id != first.id
 
 
 async def test_job_id_kept_when_the_job_name_comes_late_or_flickers(

@@ -402,7 +402,9 @@ async def test_reconfigure_changes_the_entities_and_state_values(
     live = await _live_printer(hass, "bambu_lab")
     entry = await _add_through_the_flow(hass, live.fake.device_id)
     state = _ours(hass, entry, "sensor", "state")
-    live.fake.set_state("state", "prepare")
+    live.fake.set_state("state", "idle")
+    await hass.async_block_till_done()
+    live.fake.set_state("state", "prepare")  # before the next print
     await hass.async_block_till_done()
     assert hass.states.get(state).state == "busy"
 

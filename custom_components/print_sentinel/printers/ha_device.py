@@ -72,6 +72,12 @@ _COMMANDS: Final = {
     "script": "turn_on",
 }
 """How a pause/resume/stop entity is run, per entity domain."""
+_IN_JOB: Final = ACTIVE_STATES | {PrinterState.ATTENTION}
+"""States within a print: an unmapped value there is a stop, not the print's end."""
+_OFFLINE: Final = frozenset({"offline", "disconnected"})
+"""Unmapped state values that say the printer is not connected: unreachable."""
+_JOBS: Final = "print_sentinel_ha_device_jobs"
+"""hass.data key: device id -> the id of its running print (kept across reloads)."""
 _NOT_A_VALUE: Final = frozenset({STATE_UNAVAILABLE, STATE_UNKNOWN, "", "none"})
 _NO_FAILURE: Final = frozenset({"off", "0", "false", "ok", "no error", "no_error"})
 _DURATION_UNITS: Final = {"ms": 0.001, "s": 1, "min": 60, "h": 3600, "d": 86400}
@@ -112,6 +118,8 @@ class HaDeviceBackend:
         self._strange = SeenOnce()
         self._job_started: str | None = None
         self._last_state = PrinterState.UNKNOWN
+        self._jobs: dict[str, str] = hass.data.setdefault(_JOBS, {})
+        """When each watched device's running print started, across reloads."""
 
     @property
     def capabilities(self) -> frozenset[Capability]:
@@ -178,15 +186,20 @@ class HaDeviceBackend:
             raise PrinterConnectionError(f"{entity_id} is {state.state}")
         raw = state.state.strip().lower()
         printer_state = self._values.get(raw)
+        if printer_state is None and raw in _OFFLINE:
+            raise PrinterConnectionError(f"{entity_id} is {raw}")
         if printer_state is None:
+            in_job = self._last_state in _IN_JOB
             if self._strange.add(raw):
                 _LOGGER.info(
                     "%s reports %r, which no state value of the printer's settings "
-                    "names; it counts as busy (reconfigure to map it)",
+                    "names; it counts as %s (reconfigure to map it)",
                     entity_id,
                     self._strange.shorten(raw),
+                    "a stop within the print" if in_job else "busy",
                 )
-            printer_state = PrinterState.BUSY
+            # mid-print (a prompt, a glitch) the print goes on: not its end
+            printer_state = PrinterState.ATTENTION if in_job else PrinterState.BUSY
         extra: dict[str, float | int | str | None] = {
             PRINTER_FAILURE: self._printer_failure()
         }
@@ -204,10 +217,18 @@ class HaDeviceBackend:
 
     def _job(self, printer_state: PrinterState) -> JobSnapshot | None:
         """The job, while one runs or has just ended; its id names this print."""
-        if printer_state in ACTIVE_STATES and self._last_state not in ACTIVE_STATES:
+        if printer_state in ACTIVE_STATES and self._last_state not in _IN_JOB:
             # a print (re)appeared: it gets an id of its own, so printing the same
-            # file again is a new print for detection
-            self._job_started = dt_util.utcnow().isoformat(timespec="seconds")
+            # file again is a new print for detection; one found running after a
+            # reload keeps the id it had
+            self._job_started = (
+                self._jobs.get(self._device_id)
+                if self._last_state is PrinterState.UNKNOWN
+                else None
+            ) or dt_util.utcnow().isoformat(timespec="seconds")
+            self._jobs[self._device_id] = self._job_started
+        elif printer_state not in _IN_JOB:
+            self._jobs.pop(self._device_id, None)
         if self._job_started is None:
             return None
         return JobSnapshot(
