@@ -9,6 +9,7 @@ unavailable if it was the state entity, or that part is missing).
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Final
 
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
@@ -36,12 +37,26 @@ def async_follow_entities(hass: HomeAssistant, entry: ConfigEntry) -> CALLBACK_T
     Returns what stops following.
     """
     entities: dict[str, str] = dict(entry.data.get(CONF_ENTITIES) or {})
+    gone: set[str] = set()
+    flush: asyncio.Handle | None = None
+
+    @callback
+    def _flush() -> None:
+        nonlocal flush
+        flush = None
+        _check(hass, entry, entities, gone=set(gone))
+        gone.clear()
 
     @callback
     def _updated(event: Event[er.EventEntityRegistryUpdatedData]) -> None:
+        nonlocal flush
         data = event.data
         if data["action"] == "remove":
-            _check(hass, entry, entities, gone={data["entity_id"]})
+            # removing the other integration removes its entities one by one in
+            # the same moment: one check (one log line) for all of them
+            gone.add(data["entity_id"])
+            if flush is None:
+                flush = hass.loop.call_soon(_flush)
             return
         if data["action"] != "update" or "old_entity_id" not in data:
             return
@@ -70,6 +85,8 @@ def async_follow_entities(hass: HomeAssistant, entry: ConfigEntry) -> CALLBACK_T
     def _stop() -> None:
         unsubscribe()
         stop_waiting()
+        if flush is not None:
+            flush.cancel()
 
     return _stop
 

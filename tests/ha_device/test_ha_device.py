@@ -551,6 +551,37 @@ async def test_removed_entity_raises_a_repair_issue_until_reconfigured(
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
 
 
+async def test_removing_the_other_integration_is_one_issue_and_one_log_line(
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    """All of the printer's entities go at once (its integration was removed)."""
+    live = await _live_printer(hass, "octoprint")
+    entry = await _add_through_the_flow(hass, live.fake.device_id)
+    chosen = sorted(set(entry.data["entities"].values()))
+    caplog.clear()
+
+    registry = er.async_get(hass)
+    for entity_id in chosen:
+        registry.async_remove(entity_id)
+        hass.states.async_remove(entity_id)
+    await hass.async_block_till_done()
+
+    warnings = [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno == logging.WARNING
+        and "no longer in Home Assistant" in r.getMessage()
+    ]
+    assert len(warnings) == 1
+    assert all(entity_id in warnings[0] for entity_id in chosen)
+    issue = ir.async_get(hass).async_get_issue(
+        DOMAIN, f"entity_missing_{entry.entry_id}"
+    )
+    assert issue is not None
+    assert issue.severity is ir.IssueSeverity.ERROR
+    assert issue.translation_placeholders["entities"] == ", ".join(chosen)
+
+
 async def test_state_entity_gone_after_a_restart_is_a_repair_not_a_silent_outage(
     hass: HomeAssistant,
 ) -> None:
