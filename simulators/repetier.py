@@ -646,7 +646,14 @@ class RepetierSimulator:
             raise web.HTTPNotFound
         width, height = self.frame_size
         frame = await asyncio.get_running_loop().run_in_executor(
-            None, lambda: render_frame(printer.scene, width, height)
+            None,
+            lambda: render_frame(
+                printer.scene,
+                width,
+                height,
+                seed=int(printer.printed // 60) if printer.job is not None else 0,
+                moving=True,
+            ),
         )
         if self.webcam_padding > 0:
             return await self._stream(

@@ -39,9 +39,18 @@ class Scene:
 
 
 def render_frame(
-    scene: Scene, width: int = 1280, height: int = 720, seed: int = 0
+    scene: Scene,
+    width: int = 1280,
+    height: int = 720,
+    seed: int = 0,
+    *,
+    moving: bool = False,
 ) -> bytes:
-    """Render a JPEG of a print bed showing `scene`."""
+    """Render a JPEG of a print bed showing `scene`.
+
+    `moving`: the print head is drawn where `seed` puts it, so frames of a live
+    camera differ from one `seed` to the next, as a real camera's do.
+    """
     if scene.kind not in KINDS:
         raise ValueError(f"unknown kind {scene.kind!r}")
     rng = random.Random(seed)
@@ -69,6 +78,11 @@ def render_frame(
             (cx - r, bed_top - part_h - r, cx + r, bed_top - part_h + r),
             fill=(200, 100, 20),
         )
+    if moving:
+        head = int(width * 0.05)
+        x = 2 * int(width * _SQUARE) + (seed * 97) % (width - 3 * head)
+        y = max(bed_top - part_h - 3 * head, int(width * _SQUARE) + head)
+        draw.rectangle((x, y, x + head, y + head), fill=(160, 160, 170))
     side = int(width * _SQUARE)
     level = round(max(0, min(100, scene.failure)) * 2.55)
     kind_level = round(KINDS.index(scene.kind) * _STEP)

@@ -48,7 +48,7 @@ from custom_components.print_sentinel.records.const import RECORDS_FOLDER
 from simulators.gadget import GadgetSimulator
 from simulators.openai_compat import OpenAISimulator
 from simulators.prusalink import PrusaLinkSimulator
-from simulators.scene import Scene
+from simulators.scene import Scene, render_frame
 
 from .common import advance
 from .conftest import PRINTER_SERIAL
@@ -260,6 +260,56 @@ async def test_a_detection_camera_that_is_gone_raises_a_repair_issue(
     await _print_for(hass, freezer, printer, 60)
     assert vision.requests
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_a_camera_that_keeps_sending_one_picture_is_not_trusted(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    vision: OpenAISimulator,
+    mock_config_entry: MockConfigEntry,
+    options: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The stream stopped; the camera entity keeps its last picture, a clean bed.
+
+    Meanwhile the print turns to spaghetti. Checks of the old picture would say
+    "all fine" all night: the user is told the camera is frozen instead.
+    """
+    issue_id = f"detection_camera_{mock_config_entry.entry_id}"
+    assert await async_setup_component(hass, "camera", {})
+    camera = _OtherCamera(render_frame(Scene(0), seed=1, moving=True))
+    await hass.data[CAMERA_COMPONENT].async_add_entities([camera])
+    await hass.async_block_till_done()
+    await _watch(
+        hass, mock_config_entry, {**options, CONF_DETECTION_CAMERA: "camera.bed"}
+    )
+    printer.start_job(display_name="part.bgcode", duration=7200)
+    await _print_for(hass, freezer, printer, 240)  # a still minute or four: fine
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+    caplog.clear()
+
+    await _print_for(hass, freezer, printer, 120)
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "detection_camera_frozen"
+    assert issue.translation_placeholders["camera"] == "camera.bed"
+    warnings = _logged(caplog, logging.WARNING)
+    assert len(warnings) == 1
+    assert "not changed" in warnings[0]
+    assert "frozen" in hass.states.get(SCORE).attributes["last_error"]
+    checks = len(vision.requests)
+    await _print_for(hass, freezer, printer, 300)
+    assert len(vision.requests) == checks  # the old picture is not checked again
+    assert _pauses(printer) == 0
+
+    # the stream is back: the picture changes, checks run, the issue goes
+    for minute in range(2, 6):
+        camera.answer = render_frame(Scene(94, "spaghetti"), seed=minute, moving=True)
+        await _print_for(hass, freezer, printer, 60)
+    assert len(vision.requests) > checks
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+    assert _pauses(printer) == 1
 
 
 @pytest.fixture

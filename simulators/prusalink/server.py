@@ -986,10 +986,14 @@ class PrusaLinkSimulator:
         """Return the JPEG the camera serves now (cached per scene and minute)."""
         scene = self.printer.current_scene()
         job = self.printer.job
-        seed = 0 if job is None else int(job.time_printing // 60)
+        # a live camera: the picture changes every minute, with or without a job
+        seed = int((time.time() if job is None else job.time_printing) // 60)
         key = (scene, seed, *self.camera_size)
         if self._frame_cache is None or self._frame_cache[0] != key:
-            self._frame_cache = (key, render_frame(scene, *self.camera_size, seed=seed))
+            self._frame_cache = (
+                key,
+                render_frame(scene, *self.camera_size, seed=seed, moving=True),
+            )
         return self._frame_cache[1]
 
     async def _oversized_frame(self) -> bytes:

@@ -35,6 +35,7 @@ from homeassistant.helpers import (
 )
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -109,7 +110,9 @@ class _Camera(Camera):
     async def async_camera_image(
         self, width: int | None = None, height: int | None = None
     ) -> bytes | None:
-        return render_frame(self._live.scene)
+        # a live camera: the picture changes from minute to minute
+        minute = int(dt_util.utcnow().timestamp() // 60)
+        return render_frame(self._live.scene, seed=minute, moving=True)
 
 
 class _Button(ButtonEntity):

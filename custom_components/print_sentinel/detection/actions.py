@@ -200,15 +200,17 @@ class Actions:
             },
         )
 
-    def raise_camera_issue(self, camera: str) -> None:
-        """The repair issue: the camera detection looks through is gone."""
+    def raise_camera_issue(self, camera: str, *, frozen: bool = False) -> None:
+        """The repair issue: the camera detection looks through is gone or frozen."""
         ir.async_create_issue(
             self._hass,
             DOMAIN,
             camera_issue_id(self._entry.entry_id),
             is_fixable=False,
             severity=ir.IssueSeverity.ERROR,
-            translation_key="detection_camera_missing",
+            translation_key=(
+                "detection_camera_frozen" if frozen else "detection_camera_missing"
+            ),
             translation_placeholders={"printer": self._entry.title, "camera": camera},
         )
 

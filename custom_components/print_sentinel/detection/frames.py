@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 from datetime import datetime
+import hashlib
 import io
 import math
 from typing import Final
@@ -121,3 +122,36 @@ class FrameBuffer:
     def __iter__(self) -> Iterator[Frame]:
         """Iterate oldest first."""
         return iter(list(self._frames))
+
+
+class StillPicture:
+    """Tells a camera that sends the very same picture, check after check.
+
+    A live camera's frames always differ a little (sensor noise, the moving head);
+    byte for byte the same frame for `checks` checks and `seconds` is a picture
+    that stopped (a frozen stream, a camera entity that keeps its last image).
+    """
+
+    def __init__(self, checks: int, seconds: float) -> None:
+        """Frozen after `checks` identical frames spanning at least `seconds`."""
+        self._checks = checks
+        self._seconds = seconds
+        self._digest = b""
+        self._since: datetime | None = None
+        self._count = 0
+
+    def frozen(self, frame: Frame) -> bool:
+        """Take the newest frame; return True while the picture stays the same."""
+        digest = hashlib.blake2b(frame.jpeg, digest_size=16).digest()
+        if digest != self._digest or self._since is None:
+            self._digest, self._since, self._count = digest, frame.captured_at, 1
+            return False
+        self._count += 1
+        return (
+            self._count >= self._checks
+            and (frame.captured_at - self._since).total_seconds() >= self._seconds
+        )
+
+    def reset(self) -> None:
+        """Forget the last picture (a new print starts)."""
+        self._digest, self._since, self._count = b"", None, 0

@@ -47,7 +47,7 @@ from .actions import (
     action_failed,
 )
 from .baseline import BaselineStore
-from .frames import FrameBuffer
+from .frames import FrameBuffer, StillPicture
 from .on_demand import async_check_now, async_take_frame, check_result, frame_long_side
 from .policy import Decision, NoVerdict, Policy, PolicyState, policy_state_as_dict
 from .scheduler import MIN_CHECK_INTERVAL, CheckScheduler, next_check_delay
@@ -77,6 +77,11 @@ _LOGGER = logging.getLogger(__name__)
 
 ACTION_ATTEMPTS: Final = 3
 """Checks that try the failure action on a print the printer did not pause or stop."""
+
+STILL_CHECKS: Final = 5
+STILL_SECONDS: Final = 300.0
+"""A picture byte for byte the same for this many checks and seconds is frozen."""
+STILL_PICTURE: Final = "camera: its picture has not changed for minutes (frozen)"
 
 CAMERA_GONE_CHECKS: Final = 3
 """Checks in a row without the camera entity before a repair issue asks the user."""
@@ -159,6 +164,9 @@ class DetectionMonitor:
         self._failing = False
         self._camera_missing = 0
         """Checks in a row that found no camera entity at all (deleted, renamed)."""
+        self._still = StillPicture(STILL_CHECKS, STILL_SECONDS)
+        self._camera_frozen = False
+        """The camera sends the same picture every check (its repair issue is up)."""
         self._unsub_false_alarm_window: CALLBACK_TYPE | None = None
 
     # --- lifecycle --------------------------------------------------------
@@ -402,9 +410,21 @@ class DetectionMonitor:
             self._record_check({"error": f"camera: {err}"})
             self._camera_gone_check()
             return interval
-        if self._camera_missing >= CAMERA_GONE_CHECKS:
+        if self._still.frozen(frame):
+            # the same picture again and again: what it shows is not the print now
+            self.state.last_frame = frame
+            self._outage(STILL_PICTURE)
+            self._record_check({"error": STILL_PICTURE})
+            if not self._camera_frozen:
+                self._camera_frozen = True
+                self.actions.raise_camera_issue(
+                    self.settings.camera_entity_id, frozen=True
+                )
+            return interval
+        if self._camera_frozen or self._camera_missing >= CAMERA_GONE_CHECKS:
             self.actions.delete_camera_issue()
         self._camera_missing = 0
+        self._camera_frozen = False
         self._buffer.append(frame)
         self.state.last_frame = frame
         frames = self._buffer.frames(
