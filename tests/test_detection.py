@@ -205,13 +205,16 @@ async def test_refused_api_key_stops_detection_and_raises_repair_issue(
     assert API_KEY not in caplog.text
 
 
+@pytest.mark.parametrize("between", [None, "ATTENTION", "BUSY"])
 async def test_resumed_print_gets_a_grace_period(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     printer: PrusaLinkSimulator,
     vision: OpenAISimulator,
     watched: MockConfigEntry,
+    between: str | None,
 ) -> None:
+    """`between`: a state the printer shows first (a filament prompt, homing)."""
     printer.start_job(display_name="part.bgcode", duration=7200)
     printer.set_scene(Scene(0))
     await _print_for(hass, freezer, printer, 240)
@@ -219,32 +222,12 @@ async def test_resumed_print_gets_a_grace_period(
     await _print_for(hass, freezer, printer, 180)
     assert _pauses(printer) == 1
     # the user looks, decides it is fine, and resumes: the camera still looks bad
-    printer.resume()
-    await _print_for(hass, freezer, printer, 240)
-    assert hass.states.get(STATE).state == "printing"
-    assert _pauses(printer) == 1
-    assert hass.states.get(FAILURE).state == STATE_OFF
-
-
-@pytest.mark.parametrize("between", ["ATTENTION", "BUSY"])
-async def test_a_resume_through_another_state_is_a_resume(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    printer: PrusaLinkSimulator,
-    vision: OpenAISimulator,
-    watched: MockConfigEntry,
-    between: str,
-) -> None:
-    """The printer shows another state (a filament prompt, homing) before printing."""
-    printer.start_job(display_name="part.bgcode", duration=7200)
-    printer.set_scene(Scene(0))
-    await _print_for(hass, freezer, printer, 240)
-    printer.set_scene(Scene(90, "detachment"))
-    await _print_for(hass, freezer, printer, 180)
-    assert _pauses(printer) == 1
-    printer.set_state(between)
-    await _print_for(hass, freezer, printer, 60)
-    printer.set_state("PRINTING")
+    if between is None:
+        printer.resume()
+    else:
+        printer.set_state(between)
+        await _print_for(hass, freezer, printer, 60)
+        printer.set_state("PRINTING")
     await _print_for(hass, freezer, printer, 240)
     assert hass.states.get(STATE).state == "printing"
     assert _pauses(printer) == 1
