@@ -234,6 +234,33 @@ async def test_resumed_print_gets_a_grace_period(
     assert hass.states.get(FAILURE).state == STATE_OFF
 
 
+async def test_a_good_print_that_ends_after_a_prompt_is_learnt(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    vision: OpenAISimulator,
+    watched: MockConfigEntry,
+) -> None:
+    """A filament prompt (attention) mid-print is no end; the print's end is."""
+    monitor = watched.runtime_data.monitor
+    printer.start_job(display_name="part.bgcode", duration=7200)
+    printer.set_scene(Scene(0))
+    await _print_for(hass, freezer, printer, 300)
+    printer.set_state("ATTENTION")
+    await _print_for(hass, freezer, printer, 30)
+    assert monitor.baselines.baseline is None
+    printer.set_state("PRINTING")
+    await _print_for(hass, freezer, printer, 120)
+    printer.set_state("ATTENTION")
+    await _print_for(hass, freezer, printer, 30)
+    printer.set_state("FINISHED")
+    await _print_for(hass, freezer, printer, 30)
+
+    baseline = monitor.baselines.baseline
+    assert baseline is not None
+    assert baseline.prints == 1
+
+
 async def test_switch_turns_detection_off_for_this_print_only(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,

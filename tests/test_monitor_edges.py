@@ -44,6 +44,7 @@ from custom_components.print_sentinel.const import (
     DOMAIN,
     EVENT_DETECTION,
 )
+from custom_components.print_sentinel.printers.base import PrinterCommandUnsupported
 from custom_components.print_sentinel.records.const import RECORDS_FOLDER
 from simulators.gadget import GadgetSimulator
 from simulators.openai_compat import OpenAISimulator
@@ -310,6 +311,99 @@ async def test_a_camera_that_keeps_sending_one_picture_is_not_trusted(
     assert len(vision.requests) > checks
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
     assert _pauses(printer) == 1
+
+
+async def _frozen_camera(hass: HomeAssistant) -> _OtherCamera:
+    """A camera entity that keeps one picture until the test changes it."""
+    assert await async_setup_component(hass, "camera", {})
+    camera = _OtherCamera(render_frame(Scene(0), seed=1, moving=True))
+    await hass.data[CAMERA_COMPONENT].async_add_entities([camera])
+    await hass.async_block_till_done()
+    return camera
+
+
+async def test_the_frozen_camera_issue_goes_when_the_print_ends(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    vision: OpenAISimulator,
+    mock_config_entry: MockConfigEntry,
+    options: dict[str, Any],
+) -> None:
+    """Nothing looks at the camera between prints; the next print looks afresh."""
+    issue_id = f"detection_camera_{mock_config_entry.entry_id}"
+    await _frozen_camera(hass)
+    await _watch(
+        hass, mock_config_entry, {**options, CONF_DETECTION_CAMERA: "camera.bed"}
+    )
+    printer.start_job(display_name="first.bgcode", duration=600)
+    await _print_for(hass, freezer, printer, 400)
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
+    await _print_for(hass, freezer, printer, 300)  # finished
+    assert hass.states.get(STATE).state != "printing"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+
+    # an hour later the next print starts; the stream takes two minutes to wake
+    await _print_for(hass, freezer, printer, 3600, step=60)
+    checks = len(vision.requests)
+    printer.start_job(display_name="second.bgcode", duration=3600)
+    await _print_for(hass, freezer, printer, 120)
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+    assert len(vision.requests) > checks
+
+
+async def test_a_slow_camera_is_reported_frozen_once_not_all_night(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    vision: OpenAISimulator,
+    mock_config_entry: MockConfigEntry,
+    options: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A time-lapse camera whose picture changes every six minutes."""
+    camera = await _frozen_camera(hass)
+    await _watch(
+        hass,
+        mock_config_entry,
+        {**options, CONF_DETECTION_CAMERA: "camera.bed", CONF_CHECK_INTERVAL: 60},
+    )
+    printer.start_job(display_name="part.bgcode", duration=7200)
+    caplog.clear()
+    for minute in range(0, 60, 6):
+        camera.answer = render_frame(Scene(0), seed=minute, moving=True)
+        await _print_for(hass, freezer, printer, 360, step=10)
+
+    assert len(_logged(caplog, logging.WARNING)) == 1
+    assert len(vision.requests) >= 10  # every new picture was checked
+    assert _pauses(printer) == 0
+
+
+async def test_a_pause_the_printer_cannot_do_is_tried_once(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    vision: OpenAISimulator,
+    mock_config_entry: MockConfigEntry,
+    options: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A watched printer without a pause entity: trying again cannot help."""
+    await _watch(hass, mock_config_entry, options)
+    backend = mock_config_entry.runtime_data.coordinator.backend
+
+    async def no_pause() -> None:
+        raise PrinterCommandUnsupported("no pause entity was chosen")
+
+    backend.async_pause = no_pause  # type: ignore[method-assign]
+    events = _events(hass)
+    caplog.clear()
+    await _fail_a_print(hass, freezer, printer)
+    await _print_for(hass, freezer, printer, 600)
+
+    failures = [e.data["action"] for e in events if e.data["level"] == "failure"]
+    assert failures == ["pause_failed"]
+    assert len(_logged(caplog, logging.ERROR)) == 1
 
 
 @pytest.fixture

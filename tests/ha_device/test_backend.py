@@ -833,6 +833,23 @@ async def test_job_id_kept_across_a_reload(
     assert following.id != first.id
 
 
+async def test_job_id_kept_across_a_reload_during_an_unmapped_value(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Reloaded while the printer shows a value no list names, mid-print."""
+    _printing(hass)
+    device = _device(hass)
+    first = (await _poll(_backend(hass, device))).job
+    _set(hass, STATE, "PREPARE")
+    reloaded = _backend(hass, device)
+    assert (await _poll(reloaded)).state is PrinterState.ATTENTION
+    freezer.tick(timedelta(minutes=1))
+    _set(hass, STATE, "RUNNING")
+    again = (await _poll(reloaded)).job
+    assert first is not None and again is not None
+    assert again.id == first.id
+
+
 async def test_job_id_kept_when_the_job_name_comes_late_or_flickers(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:

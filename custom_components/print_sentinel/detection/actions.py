@@ -22,7 +22,7 @@ from homeassistant.helpers import issue_registry as ir, translation
 from ..const import ACTION_CANCEL, ACTION_PAUSE, DOMAIN, EVENT_DETECTION
 from ..coordinator import PrinterCoordinator
 from ..links import EntityLinks
-from ..printers.base import PrinterError
+from ..printers.base import PrinterCommandUnsupported, PrinterError
 from .verdict import Verdict
 
 _LOGGER = logging.getLogger(__name__)
@@ -118,11 +118,6 @@ class DetectionEvent:
     """The user marked it as a false alarm."""
 
 
-def action_failed(result: str) -> bool:
-    """Return True for the result of a pause or stop the printer did not do."""
-    return result.endswith(FAILED)
-
-
 class Actions:
     """Does what a decision calls for on one printer."""
 
@@ -144,9 +139,14 @@ class Actions:
         """The id of this printer's detection notification."""
         return f"{DOMAIN}_{self._entry.entry_id}_detection"
 
-    async def async_failure(self, action: str, verdict: Verdict) -> str:
-        """Pause, stop or only notify (`action`); return what was done."""
+    async def async_failure(self, action: str, verdict: Verdict) -> tuple[str, bool]:
+        """Pause, stop or only notify (`action`).
+
+        Return what was done, and whether trying again may work (the printer did not
+        do it this time, but it can: not a printer without a pause entity).
+        """
         backend = self._coordinator.backend
+        retry = False
         try:
             if action == ACTION_PAUSE:
                 await backend.async_pause()
@@ -164,9 +164,10 @@ class Actions:
                 err,
             )
             result = f"{action}{FAILED}"
+            retry = not isinstance(err, PrinterCommandUnsupported)
         await self.async_notify("failure", verdict, result)
         await self._coordinator.async_request_refresh()
-        return result
+        return result, retry
 
     async def async_notify(self, level: str, verdict: Verdict, result: str) -> None:
         """Show (or replace) the printer's persistent notification."""

@@ -19,6 +19,8 @@ from PIL import Image, ImageOps
 from .verdict import Frame
 
 DEFAULT_BUFFER_SIZE: Final = 3
+MAX_STILL_SECONDS: Final = 3600.0
+"""The longest a slow camera's picture may stay the same before it counts as frozen."""
 MAX_FRAME_BYTES: Final = 20 * 1024 * 1024
 """No camera snapshot is larger (the snapshot URL path stops at the same 20 MB)."""
 MAX_FRAME_PIXELS: Final = 7680 * 4320
@@ -129,29 +131,40 @@ class StillPicture:
 
     A live camera's frames always differ a little (sensor noise, the moving head);
     byte for byte the same frame for `checks` checks and `seconds` is a picture
-    that stopped (a frozen stream, a camera entity that keeps its last image).
+    that stopped (a frozen stream, a camera entity that keeps its last image). A
+    camera that was called frozen and then showed a new picture is a slow one (a
+    time-lapse camera): it gets twice that still stretch before it is called
+    frozen again, so it is not reported on and off all night.
     """
 
     def __init__(self, checks: int, seconds: float) -> None:
         """Frozen after `checks` identical frames spanning at least `seconds`."""
         self._checks = checks
-        self._seconds = seconds
+        self.seconds = seconds
+        """How long a picture may stay the same (grows for a slow camera)."""
         self._digest = b""
         self._since: datetime | None = None
         self._count = 0
+        self._frozen = False
 
     def frozen(self, frame: Frame) -> bool:
         """Take the newest frame; return True while the picture stays the same."""
         digest = hashlib.blake2b(frame.jpeg, digest_size=16).digest()
         if digest != self._digest or self._since is None:
+            if self._frozen and self._since is not None:
+                still = (frame.captured_at - self._since).total_seconds()
+                self.seconds = min(max(self.seconds, 2 * still), MAX_STILL_SECONDS)
             self._digest, self._since, self._count = digest, frame.captured_at, 1
+            self._frozen = False
             return False
         self._count += 1
-        return (
+        self._frozen = (
             self._count >= self._checks
-            and (frame.captured_at - self._since).total_seconds() >= self._seconds
+            and (frame.captured_at - self._since).total_seconds() >= self.seconds
         )
+        return self._frozen
 
     def reset(self) -> None:
-        """Forget the last picture (a new print starts)."""
+        """Forget the last picture (a new print starts); what was learnt stays."""
         self._digest, self._since, self._count = b"", None, 0
+        self._frozen = False

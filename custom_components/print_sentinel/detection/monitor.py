@@ -31,6 +31,7 @@ from homeassistant.util import dt as dt_util
 
 from ..const import ACTION_NONE, ACTION_NOTIFY, DOMAIN
 from ..coordinator import PrinterCoordinator
+from ..job_events import JOB_STATES
 from ..links import EntityLinks
 from ..printers.base import (
     ACTIVE_STATES,
@@ -39,13 +40,7 @@ from ..printers.base import (
     PrinterState,
 )
 from ..records.signals import async_record_check
-from .actions import (
-    RESULT_NOTIFIED,
-    RESULT_PAUSED,
-    Actions,
-    DetectionEvent,
-    action_failed,
-)
+from .actions import RESULT_NOTIFIED, RESULT_PAUSED, Actions, DetectionEvent
 from .baseline import BaselineStore
 from .frames import FrameBuffer, StillPicture
 from .on_demand import async_check_now, async_take_frame, check_result, frame_long_side
@@ -258,7 +253,8 @@ class DetectionMonitor:
         elif paused and snapshot.state is PrinterState.PRINTING:
             # straight from paused, or through a prompt or homing in between
             self._resumed()
-        elif previous in ACTIVE_STATES and not snapshot.has_job:
+        elif previous in JOB_STATES and snapshot.state not in JOB_STATES:
+            # a stop within the print (attention: a filament prompt) is no end
             self._print_ended(snapshot.state)
         if snapshot.state is PrinterState.PAUSED:
             self._paused = True
@@ -329,6 +325,7 @@ class DetectionMonitor:
             self.baselines.set_paused_job(None)
         self._print = PrintRecord(job_id=job_id, paused_by_us=ours)
         self._buffer.clear()
+        self._still.reset()  # a stream may take a while to come back for a print
         self.state.enabled = True
         self.state.last_verdict = None
         self.state.usage.new_print()
@@ -366,7 +363,20 @@ class DetectionMonitor:
         if self.state.decision is Decision.WARNING:
             # a warning is about a print that runs; once it ended it is stale
             self.state.decision = Decision.OK
+        self._stop_looking()
         self._notify()
+
+    @callback
+    def _stop_looking(self) -> None:
+        """No more checks for now: a frozen picture is no longer known to be one.
+
+        Its repair issue goes; the next print's checks find a camera still frozen
+        again (after as long as the first time).
+        """
+        self._still.reset()
+        if self._camera_frozen:
+            self._camera_frozen = False
+            self.actions.delete_camera_issue()
 
     # --- a check ----------------------------------------------------------
 
@@ -559,11 +569,11 @@ class DetectionMonitor:
         if decision is Decision.FAILURE and not run.acted:
             self._run = replace(run, acted=True)
             self.state.flagged_frame = frame
-            action = await self.actions.async_failure(
+            action, retry = await self.actions.async_failure(
                 self.settings.failure_action, verdict
             )
             if (
-                action_failed(action)
+                retry
                 and run.attempts + 1 < ACTION_ATTEMPTS
                 and self._run.generation == run.generation
             ):
@@ -659,6 +669,7 @@ class DetectionMonitor:
         self._run = replace(self._run, generation=self._run.generation + 1)
         if not enabled:
             self.scheduler.cancel()
+            self._stop_looking()
         self._handle_printer_update()
         self._notify()
 

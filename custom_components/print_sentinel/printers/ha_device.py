@@ -189,7 +189,11 @@ class HaDeviceBackend:
         if printer_state is None and raw in _OFFLINE:
             raise PrinterConnectionError(f"{entity_id} is {raw}")
         if printer_state is None:
-            in_job = self._last_state in _IN_JOB
+            in_job = self._last_state in _IN_JOB or (
+                # the first poll after a reload, of a print it had
+                self._last_state is PrinterState.UNKNOWN
+                and self._device_id in self._jobs
+            )
             if self._strange.add(raw):
                 _LOGGER.info(
                     "%s reports %r, which no state value of the printer's settings "
@@ -217,18 +221,20 @@ class HaDeviceBackend:
 
     def _job(self, printer_state: PrinterState) -> JobSnapshot | None:
         """The job, while one runs or has just ended; its id names this print."""
-        if printer_state in ACTIVE_STATES and self._last_state not in _IN_JOB:
+        first = self._last_state is PrinterState.UNKNOWN
+        if first and printer_state in _IN_JOB:
+            # found running after a reload: the print keeps the id it had
+            self._job_started = self._jobs.get(self._device_id)
+        if printer_state in ACTIVE_STATES and (
+            self._job_started is None or (not first and self._last_state not in _IN_JOB)
+        ):
             # a print (re)appeared: it gets an id of its own, so printing the same
-            # file again is a new print for detection; one found running after a
-            # reload keeps the id it had
-            self._job_started = (
-                self._jobs.get(self._device_id)
-                if self._last_state is PrinterState.UNKNOWN
-                else None
-            ) or dt_util.utcnow().isoformat(timespec="seconds")
-            self._jobs[self._device_id] = self._job_started
-        elif printer_state not in _IN_JOB:
+            # file again is a new print for detection
+            self._job_started = dt_util.utcnow().isoformat(timespec="seconds")
+        if printer_state not in _IN_JOB:
             self._jobs.pop(self._device_id, None)
+        elif self._job_started is not None:
+            self._jobs[self._device_id] = self._job_started
         if self._job_started is None:
             return None
         return JobSnapshot(
