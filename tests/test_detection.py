@@ -289,6 +289,37 @@ async def test_switch_turns_detection_off_for_this_print_only(
     assert len(vision.requests) > calls
 
 
+async def test_detection_switched_off_stays_off_for_that_print_after_a_reload(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    vision: OpenAISimulator,
+    watched: MockConfigEntry,
+) -> None:
+    """The user knows this print looks odd, switches detection off, saves options."""
+    printer.start_job(display_name="odd.bgcode", duration=3600)
+    printer.set_scene(Scene(95, "spaghetti"))
+    await _print_for(hass, freezer, printer, 30)
+    await hass.services.async_call(
+        "switch", "turn_off", {"entity_id": SWITCH}, blocking=True
+    )
+    assert await hass.config_entries.async_reload(watched.entry_id)
+    await hass.async_block_till_done()
+    calls = len(vision.requests)
+    await _print_for(hass, freezer, printer, 600)
+    assert hass.states.get(SWITCH).state == STATE_OFF
+    assert len(vision.requests) == calls
+    assert _pauses(printer) == 0
+
+    # the next print is watched again
+    printer.cancel()
+    await _print_for(hass, freezer, printer, 40)
+    printer.start_job(display_name="next.bgcode", duration=600)
+    await _print_for(hass, freezer, printer, 60)
+    assert hass.states.get(SWITCH).state == STATE_ON
+    assert len(vision.requests) > calls
+
+
 async def test_vision_check_service_returns_the_verdict(
     hass: HomeAssistant,
     printer: PrusaLinkSimulator,

@@ -1,7 +1,8 @@
 """What is kept about a printer across restarts, with HA's `Store`.
 
-The learned baseline, the user's last false alarms, and the job Print Sentinel
-paused (so that resuming it after a restart is still a resume of our own pause).
+The learned baseline, the user's last false alarms, the job Print Sentinel paused
+(so that resuming it after a restart is still a resume of our own pause), and the
+job the user switched detection off for (it stays off for that print).
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ class BaselineStore:
         self.false_alarms: list[dict[str, Any]] = []
         self.paused_job: str | None = None
         """The job Print Sentinel paused, until it is resumed or another starts."""
+        self.unwatched_job: str | None = None
+        """The job the user switched detection off for, until another starts."""
 
     async def async_load(self) -> None:
         """Read what was stored; anything unusable gives the empty baseline."""
@@ -52,6 +55,8 @@ class BaselineStore:
             self.baseline = PrinterBaseline.from_dict(baseline)
         if isinstance(paused := data.get("paused_job"), str):
             self.paused_job = paused[:100]
+        if isinstance(unwatched := data.get("unwatched_job"), str):
+            self.unwatched_job = unwatched[:100]
         alarms = data.get("false_alarms")
         if isinstance(alarms, list):
             self.false_alarms = [a for a in alarms if isinstance(a, dict)][
@@ -74,6 +79,12 @@ class BaselineStore:
             self.paused_job = job_id
             self._save()
 
+    def set_unwatched_job(self, job_id: str | None) -> None:
+        """Remember (or forget, None) the job detection is switched off for."""
+        if job_id != self.unwatched_job:
+            self.unwatched_job = job_id
+            self._save()
+
     def _save(self) -> None:
         self._store.async_delay_save(self._data, SAVE_DELAY)
 
@@ -82,6 +93,7 @@ class BaselineStore:
             "baseline": self.baseline.as_dict() if self.baseline else None,
             "false_alarms": self.false_alarms,
             "paused_job": self.paused_job,
+            "unwatched_job": self.unwatched_job,
         }
 
     @staticmethod

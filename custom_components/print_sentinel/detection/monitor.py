@@ -326,7 +326,10 @@ class DetectionMonitor:
         self._print = PrintRecord(job_id=job_id, paused_by_us=ours)
         self._buffer.clear()
         self._still.reset()  # a stream may take a while to come back for a print
-        self.state.enabled = True
+        # switched off for this print before a restart or reload: still off
+        self.state.enabled = self.baselines.unwatched_job != str(job_id)
+        if self.state.enabled:
+            self.baselines.set_unwatched_job(None)
         self.state.last_verdict = None
         self.state.usage.new_print()
         self.hass.async_create_task(
@@ -662,10 +665,18 @@ class DetectionMonitor:
         self._run = replace(self._run, own_pause=own_pause)
         return True
 
+    def _job_running(self) -> bool:
+        data: PrinterSnapshot | None = self.coordinator.data
+        return data is not None and data.state in JOB_STATES
+
     @callback
     def async_set_enabled(self, enabled: bool) -> None:
         """The switch: turn detection off (or on again) for the current print."""
         self.state.enabled = enabled
+        job = self._print.job_id
+        self.baselines.set_unwatched_job(
+            None if enabled or job is None or not self._job_running() else str(job)
+        )
         self._run = replace(self._run, generation=self._run.generation + 1)
         if not enabled:
             self.scheduler.cancel()
@@ -679,6 +690,7 @@ class DetectionMonitor:
         self._buffer.clear()
         self._stopped_by_auth = False
         self.state.enabled = True
+        self.baselines.set_unwatched_job(None)
         self.state.last_error = None
         self.actions.delete_auth_issue()
         self._new_run(
