@@ -34,6 +34,7 @@ from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     MockModule,
     MockPlatform,
+    async_fire_time_changed,
     async_mock_service,
     mock_integration,
     mock_platform,
@@ -50,6 +51,7 @@ from custom_components.print_sentinel.printers.base import (
     PrinterState,
 )
 from custom_components.print_sentinel.printers.ha_device import HaDeviceBackend
+from custom_components.print_sentinel.printers.ha_device_jobs import STORAGE_KEY
 
 from .fakes import register_printer
 
@@ -846,6 +848,28 @@ async def test_job_id_kept_across_a_reload_during_an_unmapped_value(
     freezer.tick(timedelta(minutes=1))
     _set(hass, STATE, "RUNNING")
     again = (await _poll(reloaded)).job
+    assert first is not None and again is not None
+    assert again.id == first.id
+
+
+async def test_job_id_kept_across_a_restart(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Home Assistant restarts while the print is paused: the same print after it."""
+    _printing(hass)
+    device = _device(hass)
+    first = (await _poll(_backend(hass, device))).job
+    freezer.tick(timedelta(seconds=5))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert STORAGE_KEY in hass_storage  # written soon, not at shutdown only
+
+    hass.data.pop("print_sentinel_ha_device_prints")  # nothing kept in memory
+    freezer.tick(timedelta(hours=8))
+    _set(hass, STATE, "pause")
+    again = (await _poll(_backend(hass, device))).job
     assert first is not None and again is not None
     assert again.id == first.id
 

@@ -53,6 +53,7 @@ from .base import (
     bounded_progress,
     bounded_text,
 )
+from .ha_device_jobs import running_prints
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -76,8 +77,6 @@ _IN_JOB: Final = ACTIVE_STATES | {PrinterState.ATTENTION}
 """States within a print: an unmapped value there is a stop, not the print's end."""
 _OFFLINE: Final = frozenset({"offline", "disconnected"})
 """Unmapped state values that say the printer is not connected: unreachable."""
-_JOBS: Final = "print_sentinel_ha_device_jobs"
-"""hass.data key: device id -> the id of its running print (kept across reloads)."""
 _NOT_A_VALUE: Final = frozenset({STATE_UNAVAILABLE, STATE_UNKNOWN, "", "none"})
 _NO_FAILURE: Final = frozenset({"off", "0", "false", "ok", "no error", "no_error"})
 _DURATION_UNITS: Final = {"ms": 0.001, "s": 1, "min": 60, "h": 3600, "d": 86400}
@@ -118,8 +117,8 @@ class HaDeviceBackend:
         self._strange = SeenOnce()
         self._job_started: str | None = None
         self._last_state = PrinterState.UNKNOWN
-        self._jobs: dict[str, str] = hass.data.setdefault(_JOBS, {})
-        """When each watched device's running print started, across reloads."""
+        self._jobs = running_prints(hass)
+        """When each watched device's running print started, across restarts."""
 
     @property
     def capabilities(self) -> frozenset[Capability]:
@@ -174,7 +173,8 @@ class HaDeviceBackend:
         )
 
     async def async_poll(self) -> PrinterSnapshot:
-        """Read the entities' current states (no I/O)."""
+        """Read the entities' current states (no I/O but the first read of its ids)."""
+        await self._jobs.async_load()
         entity_id = self._entities["state"]
         state = self._hass.states.get(entity_id)
         if state is None:
@@ -232,9 +232,9 @@ class HaDeviceBackend:
             # file again is a new print for detection
             self._job_started = dt_util.utcnow().isoformat(timespec="seconds")
         if printer_state not in _IN_JOB:
-            self._jobs.pop(self._device_id, None)
+            self._jobs.set(self._device_id, None)
         elif self._job_started is not None:
-            self._jobs[self._device_id] = self._job_started
+            self._jobs.set(self._device_id, self._job_started)
         if self._job_started is None:
             return None
         return JobSnapshot(
