@@ -131,6 +131,30 @@ async def test_a_print_fires_started_paused_resumed_and_finished(
     assert attributes["job_id"] == printer.printer.next_job_id - 1
 
 
+async def test_a_resume_through_a_prompt_fires_resumed(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    init_integration: MockConfigEntry,
+    fired: list[Fired],
+) -> None:
+    """Paused, then a prompt on the printer's screen (attention), then printing."""
+    printer.start_job(display_name=BENCHY, duration=600)
+    await advance(hass, freezer, 31)
+    printer.pause()
+    await advance(hass, freezer, NEXT_POLL)
+    printer.set_state("ATTENTION")
+    await advance(hass, freezer, NEXT_POLL)
+    printer.set_state("PRINTING")
+    await advance(hass, freezer, NEXT_POLL)
+
+    assert fired == [
+        ("started", BENCHY, "printing"),
+        ("paused", BENCHY, "paused"),
+        ("resumed", BENCHY, "printing"),
+    ]
+
+
 async def test_cancelling_fires_cancelled(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,

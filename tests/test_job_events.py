@@ -12,6 +12,7 @@ from custom_components.print_sentinel.job_events import (
     PAUSED,
     RESUMED,
     STARTED,
+    compared_next,
     job_events,
 )
 from custom_components.print_sentinel.printers.base import (
@@ -132,3 +133,33 @@ def test_attention_is_a_pause_in_the_job_not_its_end(
     # ATTENTION (filament runout, crash detection) waits for the user; pressing
     # Continue goes on printing the same job
     assert job_events(previous, current) == expected
+
+
+def _follow(*polls: PrinterSnapshot) -> list[str]:
+    """The events a printer's polls give, compared as the entities compare them."""
+    events: list[str] = []
+    previous: PrinterSnapshot | None = None
+    for current in polls:
+        events += job_events(previous, current)
+        previous = compared_next(previous, current)
+    return events
+
+
+@pytest.mark.parametrize(
+    ("states", "expected"),
+    [
+        ((S.PRINTING, S.PAUSED, S.ATTENTION, S.PRINTING), [PAUSED, RESUMED]),
+        ((S.PRINTING, S.ATTENTION, S.PAUSED, S.PRINTING), [PAUSED, RESUMED]),
+        ((S.PRINTING, S.ATTENTION, S.ATTENTION, S.PRINTING), []),
+        ((S.PAUSED, S.ATTENTION, S.IDLE), [PAUSED, CANCELLED]),
+        ((S.PRINTING, S.ATTENTION, S.FINISHED), [FINISHED]),
+    ],
+    ids=["resumed_through", "paused_through", "prompt", "stopped", "finished"],
+)
+def test_a_stop_within_the_job_is_looked_through(
+    states: tuple[S, ...], expected: list[str]
+) -> None:
+    # a filament prompt, or a value no list names, between two job states
+    progress = {S.FINISHED: 100.0}
+    polls = [_poll(S.IDLE)] + [_poll(s, 1, progress.get(s, 40.0)) for s in states]
+    assert _follow(*polls) == [STARTED, *expected]

@@ -10,7 +10,7 @@ from .coordinator import PrinterCoordinator
 from .detection.monitor import DetectionEvent, DetectionMonitor
 from .detection_entity import DetectionEntity
 from .entity import PrintSentinelEntity
-from .job_events import ENDINGS, JOB_EVENT_TYPES, job_events
+from .job_events import ENDINGS, JOB_EVENT_TYPES, compared_next, job_events
 from .printers.base import JobSnapshot, PrinterState, bounded_text
 from .runtime import PrintSentinelConfigEntry
 
@@ -64,7 +64,7 @@ class PrintJobEvent(PrintSentinelEntity, EventEntity):
             return
         current, previous = self.coordinator.data, self._last
         events = job_events(previous, current)
-        self._last = current
+        self._last = compared_next(previous, current)
         ended = previous.job if previous else None
         for event_type in events:
             job = current.job

@@ -69,3 +69,23 @@ def job_events(previous: PrinterSnapshot | None, current: PrinterSnapshot) -> li
         ):
             events.append(RESUMED)
     return events
+
+
+def compared_next(
+    previous: PrinterSnapshot | None, current: PrinterSnapshot
+) -> PrinterSnapshot:
+    """Return the snapshot the next poll is compared with.
+
+    A stop within a printing or paused job (attention: a filament prompt, a value
+    no list names) is looked through, so paused, attention, printing is a resume
+    and printing, attention, paused a pause.
+    """
+    if (
+        current.state is PrinterState.ATTENTION
+        and previous is not None
+        and previous.state in ACTIVE_STATES
+        and (previous.job.id if previous.job else None)
+        == (current.job.id if current.job else None)
+    ):
+        return previous
+    return current

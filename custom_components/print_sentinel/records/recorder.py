@@ -43,6 +43,7 @@ from ..job_events import (
     PAUSED,
     RESUMED,
     STARTED,
+    compared_next,
     job_events,
 )
 from ..links import EntityLinks
@@ -294,7 +295,7 @@ class PrintRecorder:
         if not self.coordinator.last_update_success or self.coordinator.data is None:
             return
         snapshot = self.coordinator.data
-        previous, self._last = self._last, snapshot
+        previous, self._last = self._last, compared_next(self._last, snapshot)
         if not self._started:
             self._started = True
             self._first_poll(snapshot)
