@@ -716,10 +716,6 @@ async def test_resuming_our_pause_after_a_restart_is_still_our_own(
     hass.data.pop(DATA_STORES)
     assert await hass.config_entries.async_reload(mock_config_entry.entry_id)
     await hass.async_block_till_done()
-    # still paused for the failure seen before the restart
-    assert hass.states.get(FAILURE).state == STATE_ON
-    await _print_for(hass, freezer, printer, 300)
-    assert _pauses(printer) == 1
     printer.set_scene(Scene(0))
     printer.resume()
     await _print_for(hass, freezer, printer, 30)

@@ -341,10 +341,7 @@ class DetectionMonitor:
             )
         )
         if ours and self.coordinator.data.state is PrinterState.PAUSED:
-            # still paused for the failure it saw before the restart or reload
-            self._run = replace(self._run, own_pause=True, acted=True)
-            self.state.decision = Decision.FAILURE
-            self._notify()
+            self._run = replace(self._run, own_pause=True)
 
     @callback
     def _resumed(self) -> None:
