@@ -20,7 +20,11 @@ from homeassistant.components.camera.const import DATA_COMPONENT as CAMERA_COMPO
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 from homeassistant.helpers.json import json_bytes
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
@@ -350,6 +354,45 @@ async def test_the_frozen_camera_issue_goes_when_the_print_ends(
     await _print_for(hass, freezer, printer, 120)
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
     assert len(vision.requests) > checks
+
+
+async def test_a_frozen_camera_that_is_removed_and_comes_back_frozen(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    vision: OpenAISimulator,
+    mock_config_entry: MockConfigEntry,
+    options: dict[str, Any],
+) -> None:
+    """The repair issue always says what is wrong now: frozen, gone, frozen."""
+    issue_id = f"detection_camera_{mock_config_entry.entry_id}"
+
+    def issue() -> str | None:
+        found = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+        return found.translation_key if found else None
+
+    camera = await _frozen_camera(hass)
+    await _watch(
+        hass, mock_config_entry, {**options, CONF_DETECTION_CAMERA: "camera.bed"}
+    )
+    printer.start_job(display_name="first.bgcode", duration=900)
+    await _print_for(hass, freezer, printer, 400)
+    assert issue() == "detection_camera_frozen"
+    er.async_get(hass).async_remove("camera.bed")  # its integration dropped it
+    await hass.async_block_till_done()
+    assert hass.states.get("camera.bed") is None
+    await _print_for(hass, freezer, printer, 100)
+    assert issue() == "detection_camera_missing"
+    await _print_for(hass, freezer, printer, 700)  # the print ends
+    assert hass.states.get(STATE).state != "printing"
+    assert issue() == "detection_camera_missing"  # still gone
+
+    printer.start_job(display_name="second.bgcode", duration=3600)
+    await _print_for(hass, freezer, printer, 100)
+    assert issue() == "detection_camera_missing"
+    await hass.data[CAMERA_COMPONENT].async_add_entities([_OtherCamera(camera.answer)])
+    await _print_for(hass, freezer, printer, 400)
+    assert issue() == "detection_camera_frozen"  # back, and still frozen
 
 
 async def test_a_slow_camera_is_reported_frozen_once_not_all_night(

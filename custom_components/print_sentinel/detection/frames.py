@@ -19,6 +19,9 @@ from PIL import Image, ImageOps
 from .verdict import Frame
 
 DEFAULT_BUFFER_SIZE: Final = 3
+SLOW_CAMERA: Final = 3.0
+"""A picture that changes within this many times the still threshold after being
+called frozen is a slow camera's; one that stayed longer was a real freeze."""
 MAX_STILL_SECONDS: Final = 3600.0
 """The longest a slow camera's picture may stay the same before it counts as frozen."""
 MAX_FRAME_BYTES: Final = 20 * 1024 * 1024
@@ -134,7 +137,8 @@ class StillPicture:
     that stopped (a frozen stream, a camera entity that keeps its last image). A
     camera that was called frozen and then showed a new picture is a slow one (a
     time-lapse camera): it gets twice that still stretch before it is called
-    frozen again, so it is not reported on and off all night.
+    frozen again, so it is not reported on and off all night (a real freeze, fixed
+    after a long while, teaches nothing).
     """
 
     def __init__(self, checks: int, seconds: float) -> None:
@@ -153,7 +157,9 @@ class StillPicture:
         if digest != self._digest or self._since is None:
             if self._frozen and self._since is not None:
                 still = (frame.captured_at - self._since).total_seconds()
-                self.seconds = min(max(self.seconds, 2 * still), MAX_STILL_SECONDS)
+                if still < SLOW_CAMERA * self.seconds:
+                    # soon after it was called frozen: a slow camera, not a freeze
+                    self.seconds = min(max(self.seconds, 2 * still), MAX_STILL_SECONDS)
             self._digest, self._since, self._count = digest, frame.captured_at, 1
             self._frozen = False
             return False

@@ -428,11 +428,13 @@ class DetectionMonitor:
             self.state.last_frame = frame
             self._outage(STILL_PICTURE)
             self._record_check({"error": STILL_PICTURE})
-            if not self._camera_frozen:
+            if not self._camera_frozen or self._camera_missing >= CAMERA_GONE_CHECKS:
+                # (the camera is back, but still frozen: that is what to tell)
                 self._camera_frozen = True
                 self.actions.raise_camera_issue(
                     self.settings.camera_entity_id, frozen=True
                 )
+            self._camera_missing = 0
             return interval
         if self._camera_frozen or self._camera_missing >= CAMERA_GONE_CHECKS:
             self.actions.delete_camera_issue()
@@ -542,6 +544,7 @@ class DetectionMonitor:
             return
         self._camera_missing += 1
         if self._camera_missing == CAMERA_GONE_CHECKS:
+            self._camera_frozen = False  # the issue now says it is gone
             self.actions.raise_camera_issue(self.settings.camera_entity_id)
 
     def _recovered(self) -> None:
