@@ -861,7 +861,7 @@ async def test_job_id_kept_across_a_restart(
     _printing(hass)
     device = _device(hass)
     first = (await _poll(_backend(hass, device))).job
-    freezer.tick(timedelta(seconds=5))
+    freezer.tick(timedelta(minutes=1))
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
     assert STORAGE_KEY in hass_storage  # written soon, not at shutdown only
@@ -872,6 +872,53 @@ async def test_job_id_kept_across_a_restart(
     again = (await _poll(_backend(hass, device))).job
     assert first is not None and again is not None
     assert again.id == first.id
+
+
+@pytest.mark.parametrize(
+    ("name", "progress"), [("other.gcode", "3"), ("benchy.gcode", "3")]
+)
+async def test_a_print_started_while_home_assistant_was_down_is_new(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+    name: str,
+    progress: str,
+) -> None:
+    """The last print ended and another started (or the same file again) meanwhile."""
+    _printing(hass)  # benchy.gcode at 42 %
+    device = _device(hass)
+    first = (await _poll(_backend(hass, device))).job
+    freezer.tick(timedelta(minutes=1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+
+    hass.data.pop("print_sentinel_ha_device_prints")
+    freezer.tick(timedelta(hours=8))
+    _set(hass, JOB_NAME, name)
+    _set(hass, PROGRESS, progress, **{ATTR_UNIT_OF_MEASUREMENT: "%"})
+    later = (await _poll(_backend(hass, device))).job
+    assert first is not None and later is not None
+    assert later.id != first.id
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        {"version": 99, "minor_version": 1, "key": STORAGE_KEY, "data": {}},
+        {"version": 1, "minor_version": 1, "key": STORAGE_KEY, "data": ["junk"]},
+        {"version": 1, "key": STORAGE_KEY, "data": {"device": {"start": 3}}},
+    ],
+    ids=["newer_version", "not_a_mapping", "no_start"],
+)
+async def test_an_unreadable_file_of_running_prints_is_no_print(
+    hass: HomeAssistant, hass_storage: dict[str, Any], stored: dict[str, Any]
+) -> None:
+    """After a downgrade, or a file edited by hand: the printer is still watched."""
+    hass_storage[STORAGE_KEY] = stored
+    _printing(hass)
+    snapshot = await _poll(_backend(hass))
+    assert snapshot.state is PrinterState.PRINTING
+    assert snapshot.job is not None
 
 
 async def test_job_id_kept_when_the_job_name_comes_late_or_flickers(

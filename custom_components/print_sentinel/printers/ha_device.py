@@ -53,7 +53,7 @@ from .base import (
     bounded_progress,
     bounded_text,
 )
-from .ha_device_jobs import running_prints
+from .ha_device_jobs import RunningPrint, running_prints
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -221,10 +221,15 @@ class HaDeviceBackend:
 
     def _job(self, printer_state: PrinterState) -> JobSnapshot | None:
         """The job, while one runs or has just ended; its id names this print."""
+        name = self._text("job_name")
+        progress = bounded_progress(self._number("progress"))
         first = self._last_state is PrinterState.UNKNOWN
         if first and printer_state in _IN_JOB:
-            # found running after a reload: the print keeps the id it had
-            self._job_started = self._jobs.get(self._device_id)
+            # found running after a reload or restart: the print it had keeps its
+            # id, unless another started meanwhile (other file, less progress)
+            kept = self._jobs.get(self._device_id)
+            if kept is not None and kept.same_print(name, progress):
+                self._job_started = kept.start
         if printer_state in ACTIVE_STATES and (
             self._job_started is None or (not first and self._last_state not in _IN_JOB)
         ):
@@ -234,14 +239,16 @@ class HaDeviceBackend:
         if printer_state not in _IN_JOB:
             self._jobs.set(self._device_id, None)
         elif self._job_started is not None:
-            self._jobs.set(self._device_id, self._job_started)
+            self._jobs.set(
+                self._device_id, RunningPrint(self._job_started, name, progress)
+            )
         if self._job_started is None:
             return None
         return JobSnapshot(
             # not the name: it may come late or flicker, which is no new print
             id=f"print@{self._job_started}",
-            name=self._text("job_name"),
-            progress=bounded_progress(self._number("progress")),
+            name=name,
+            progress=progress,
             time_remaining=self._duration("time_remaining"),
         )
 
