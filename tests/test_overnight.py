@@ -696,6 +696,48 @@ async def test_removing_a_printer_without_detection_deletes_an_old_baseline(
     assert key not in hass_storage
 
 
+@pytest.mark.parametrize("clear", ["false_alarm", "reset"])
+async def test_the_failure_that_paused_the_print_is_on_show_after_a_restart(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    vision: OpenAISimulator,
+    mock_config_entry: MockConfigEntry,
+    options: dict[str, Any],
+    clear: str,
+) -> None:
+    """Home Assistant updated itself overnight; in the morning the print is paused."""
+    false_alarm = "button.prusa_mk4s_false_alarm"
+
+    async def restart() -> None:
+        await advance(hass, freezer, 30)  # the delayed save is written
+        hass.data.pop(DATA_STORES)  # nothing kept in memory
+        assert await hass.config_entries.async_reload(mock_config_entry.entry_id)
+        await hass.async_block_till_done()
+
+    await _watch(hass, mock_config_entry, options)
+    await _fail_and_pause(hass, freezer, printer)
+    await restart()
+    assert hass.states.get(FAILURE).state == STATE_ON
+    assert hass.states.get(false_alarm).state != STATE_UNAVAILABLE
+    await _print_for(hass, freezer, printer, 300)
+    assert _pauses(printer) == 1
+
+    # the user looks: it was fine; the failure goes, and stays gone
+    if clear == "false_alarm":
+        await hass.services.async_call(
+            "button", "press", {"entity_id": false_alarm}, blocking=True
+        )
+    else:
+        mock_config_entry.runtime_data.monitor.async_reset()
+        await hass.async_block_till_done()
+    assert hass.states.get(FAILURE).state == STATE_OFF
+    await restart()
+    assert hass.states.get(FAILURE).state == STATE_OFF
+    assert printer.state == "PAUSED"
+
+
 async def test_resuming_our_pause_after_a_restart_is_still_our_own(
     hass: HomeAssistant,
     hass_storage: dict[str, Any],

@@ -43,6 +43,9 @@ class BaselineStore:
         self.false_alarms: list[dict[str, Any]] = []
         self.paused_job: str | None = None
         """The job Print Sentinel paused, until it is resumed or another starts."""
+        self.paused_failure: dict[str, Any] | None = None
+        """The failure that paused `paused_job` (time, action, verdict), while it is
+        not marked false: after a restart it is still the failure on show."""
         self.unwatched_job: str | None = None
         """The job the user switched detection off for, until another starts."""
 
@@ -55,6 +58,8 @@ class BaselineStore:
             self.baseline = PrinterBaseline.from_dict(baseline)
         if isinstance(paused := data.get("paused_job"), str):
             self.paused_job = paused[:100]
+        if isinstance(failure := data.get("paused_failure"), dict) and self.paused_job:
+            self.paused_failure = failure
         if isinstance(unwatched := data.get("unwatched_job"), str):
             self.unwatched_job = unwatched[:100]
         alarms = data.get("false_alarms")
@@ -73,10 +78,20 @@ class BaselineStore:
         self.false_alarms = [*self.false_alarms, record][-MAX_FALSE_ALARMS:]
         self._save()
 
-    def set_paused_job(self, job_id: str | None) -> None:
-        """Remember (or forget, None) the job Print Sentinel paused."""
-        if job_id != self.paused_job:
-            self.paused_job = job_id
+    def set_paused_job(
+        self, job_id: str | None, failure: dict[str, Any] | None = None
+    ) -> None:
+        """Remember (or forget, None) the job Print Sentinel paused, and for what."""
+        if job_id is None:
+            failure = None
+        if job_id != self.paused_job or failure != self.paused_failure:
+            self.paused_job, self.paused_failure = job_id, failure
+            self._save()
+
+    def forget_paused_failure(self) -> None:
+        """The user marked the failure false or reset detection: nothing to show."""
+        if self.paused_failure is not None:
+            self.paused_failure = None
             self._save()
 
     def set_unwatched_job(self, job_id: str | None) -> None:
@@ -93,6 +108,7 @@ class BaselineStore:
             "baseline": self.baseline.as_dict() if self.baseline else None,
             "false_alarms": self.false_alarms,
             "paused_job": self.paused_job,
+            "paused_failure": self.paused_failure,
             "unwatched_job": self.unwatched_job,
         }
 

@@ -57,6 +57,7 @@ from .verdict import (
     FailureKind,
     Frame,
     Verdict,
+    stored_verdict,
 )
 
 __all__ = [
@@ -342,6 +343,20 @@ class DetectionMonitor:
         )
         if ours and self.coordinator.data.state is PrinterState.PAUSED:
             self._run = replace(self._run, own_pause=True)
+            self._restore_failure(self.baselines.paused_failure)
+
+    @callback
+    def _restore_failure(self, stored: dict[str, Any] | None) -> None:
+        """Still paused for a failure seen before a restart or reload: show it."""
+        if stored is None or (verdict := stored_verdict(stored.get("verdict"))) is None:
+            return
+        at = dt_util.parse_datetime(str(stored.get("at"))[:40]) or dt_util.utcnow()
+        self._run = replace(self._run, acted=True)
+        self.state.decision = Decision.FAILURE
+        self.state.last_event = DetectionEvent(
+            level="failure", verdict=verdict, action=RESULT_PAUSED, at=at
+        )
+        self._notify()
 
     @callback
     def _resumed(self) -> None:
@@ -589,8 +604,12 @@ class DetectionMonitor:
             if action == RESULT_PAUSED:
                 self._run = replace(self._run, own_pause=True)
                 self._print.paused_by_us = True
-                self.baselines.set_paused_job(str(self._print.job_id))
             self._emit("failure", verdict, action)
+            if action == RESULT_PAUSED:
+                self.baselines.set_paused_job(
+                    str(self._print.job_id),
+                    {"at": dt_util.utcnow().isoformat(), "verdict": verdict.as_dict()},
+                )
         elif decision is Decision.WARNING and not run.warned and not run.acted:
             self._run = replace(run, warned=True)
             self.state.flagged_frame = frame
@@ -662,6 +681,7 @@ class DetectionMonitor:
             }
         )
         self.actions.dismiss()
+        self.baselines.forget_paused_failure()
         own_pause = self._run.own_pause
         self._new_run(self.policy.on_false_alarm(self.policy_state, self._now))
         # a pause we made stays ours: resuming it is still the user's word
@@ -694,6 +714,7 @@ class DetectionMonitor:
         self._stopped_by_auth = False
         self.state.enabled = True
         self.baselines.set_unwatched_job(None)
+        self.baselines.forget_paused_failure()
         self.state.last_error = None
         self.actions.delete_auth_issue()
         self._new_run(

@@ -116,6 +116,40 @@ class Verdict:
         }
 
 
+def stored_verdict(data: object) -> Verdict | None:
+    """Read back a verdict kept as `Verdict.as_dict` data; None for anything unusable."""
+    if not isinstance(data, dict):
+        return None
+    score = data.get("failure_score")
+    if isinstance(score, bool) or not isinstance(score, int | float):
+        return None
+    if not 0 <= score <= 100:
+        return None
+    quality = data.get("print_quality")
+    reason = data.get("reason")
+    detector = data.get("detector")
+    return Verdict(
+        failure_score=float(score),
+        print_quality=(
+            quality
+            if isinstance(quality, int)
+            and not isinstance(quality, bool)
+            and 1 <= quality <= 10
+            else None
+        ),
+        warning=data.get("warning") is True,
+        pause=data.get("pause") is True,
+        kind=FailureKind.parse(data.get("kind")),
+        reason=reason[:MAX_STORED_TEXT] if isinstance(reason, str) else "",
+        detector=detector[:MAX_STORED_TEXT] if isinstance(detector, str) else "",
+        latency_ms=0.0,
+    )
+
+
+MAX_STORED_TEXT = 2000
+"""The most of a stored verdict's reason or detector name read back."""
+
+
 class DetectorError(Exception):
     """A detector call failed; the check is skipped and never counts as a failure."""
 
