@@ -738,6 +738,34 @@ async def test_the_failure_that_paused_the_print_is_on_show_after_a_restart(
     assert printer.state == "PAUSED"
 
 
+@pytest.mark.parametrize(
+    "at", ["2026-12-08T01:00:00", "\ud800", "yesterday", 7, None], ids=str
+)
+async def test_a_stored_failure_time_that_is_odd_still_shows_the_failure(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    vision: OpenAISimulator,
+    mock_config_entry: MockConfigEntry,
+    options: dict[str, Any],
+    at: object,
+) -> None:
+    """A file edited by hand: no naive time, no crash in the date parser."""
+    await _watch(hass, mock_config_entry, options)
+    await _fail_and_pause(hass, freezer, printer)
+    await advance(hass, freezer, 30)
+    key = storage_key(mock_config_entry.entry_id)
+    hass_storage[key]["data"]["paused_failure"]["at"] = at
+    hass.data.pop(DATA_STORES)
+    assert await hass.config_entries.async_reload(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(FAILURE).state == STATE_ON
+    await advance(hass, freezer, 30)
+    false_alarm = hass.states.get("button.prusa_mk4s_false_alarm")
+    assert false_alarm is not None and false_alarm.state != STATE_UNAVAILABLE
+
+
 async def test_resuming_our_pause_after_a_restart_is_still_our_own(
     hass: HomeAssistant,
     hass_storage: dict[str, Any],

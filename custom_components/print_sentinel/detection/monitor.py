@@ -350,7 +350,15 @@ class DetectionMonitor:
         """Still paused for a failure seen before a restart or reload: show it."""
         if stored is None or (verdict := stored_verdict(stored.get("verdict"))) is None:
             return
-        at = dt_util.parse_datetime(str(stored.get("at"))[:40]) or dt_util.utcnow()
+        text = stored.get("at")
+        at = (
+            dt_util.parse_datetime(text)
+            # the C date parser crashes the process on a lone surrogate
+            if isinstance(text, str) and text.isascii() and len(text) <= 40
+            else None
+        )
+        if at is None or at.tzinfo is None:
+            at = dt_util.utcnow()
         self._run = replace(self._run, acted=True)
         self.state.decision = Decision.FAILURE
         self.state.last_event = DetectionEvent(
@@ -604,11 +612,11 @@ class DetectionMonitor:
             if action == RESULT_PAUSED:
                 self._run = replace(self._run, own_pause=True)
                 self._print.paused_by_us = True
-            self._emit("failure", verdict, action)
+            event = self._emit("failure", verdict, action)
             if action == RESULT_PAUSED:
                 self.baselines.set_paused_job(
                     str(self._print.job_id),
-                    {"at": dt_util.utcnow().isoformat(), "verdict": verdict.as_dict()},
+                    {"at": event.at.isoformat(), "verdict": verdict.as_dict()},
                 )
         elif decision is Decision.WARNING and not run.warned and not run.acted:
             self._run = replace(run, warned=True)
@@ -621,7 +629,7 @@ class DetectionMonitor:
         elif decision is Decision.OK and run.warned:
             self._run = replace(run, warned=False)
 
-    def _emit(self, level: str, verdict: Verdict, action: str) -> None:
+    def _emit(self, level: str, verdict: Verdict, action: str) -> DetectionEvent:
         event = DetectionEvent(
             level=level, verdict=verdict, action=action, at=dt_util.utcnow()
         )
@@ -635,6 +643,7 @@ class DetectionMonitor:
             self.hass, FALSE_ALARM_WINDOW, self._false_alarm_window_over
         )
         self._notify()
+        return event
 
     @callback
     def _false_alarm_window_over(self, _now: datetime) -> None:
