@@ -699,6 +699,7 @@ async def test_removing_a_printer_without_detection_deletes_an_old_baseline(
 @pytest.mark.parametrize("clear", ["false_alarm", "reset"])
 async def test_the_failure_that_paused_the_print_is_on_show_after_a_restart(
     hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
     hass_storage: dict[str, Any],
     freezer: FrozenDateTimeFactory,
     printer: PrusaLinkSimulator,
@@ -716,11 +717,25 @@ async def test_the_failure_that_paused_the_print_is_on_show_after_a_restart(
         assert await hass.config_entries.async_reload(mock_config_entry.entry_id)
         await hass.async_block_till_done()
 
+    async def flagged_picture() -> tuple[str, bytes | None]:
+        client = await hass_client()
+        state = hass.states.get(FLAGGED)
+        picture = state.attributes.get("entity_picture")
+        if not picture:
+            return state.state, None
+        response = await client.get(picture)
+        assert response.status == HTTPStatus.OK
+        return state.state, await response.read()
+
     await _watch(hass, mock_config_entry, options)
     await _fail_and_pause(hass, freezer, printer)
+    flagged = await flagged_picture()
+    assert flagged[1] is not None and flagged[1].startswith(b"\xff\xd8")
     await restart()
     assert hass.states.get(FAILURE).state == STATE_ON
     assert hass.states.get(false_alarm).state != STATE_UNAVAILABLE
+    # the picture the notification showed is still there, taken when it was
+    assert await flagged_picture() == flagged
     await _print_for(hass, freezer, printer, 300)
     assert _pauses(printer) == 1
 

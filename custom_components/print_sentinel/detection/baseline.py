@@ -44,8 +44,9 @@ class BaselineStore:
         self.paused_job: str | None = None
         """The job Print Sentinel paused, until it is resumed or another starts."""
         self.paused_failure: dict[str, Any] | None = None
-        """The failure that paused `paused_job` (time, action, verdict), while it is
-        not marked false: after a restart it is still the failure on show."""
+        """The failure that paused `paused_job` (time, verdict, the flagged frame),
+        while it is not marked false: after a restart it is still the failure on
+        show."""
         self.unwatched_job: str | None = None
         """The job the user switched detection off for, until another starts."""
 

@@ -57,6 +57,7 @@ from .verdict import (
     FailureKind,
     Frame,
     Verdict,
+    stored_frame,
     stored_verdict,
 )
 
@@ -116,6 +117,17 @@ def print_age(snapshot: PrinterSnapshot, *, first_sight: bool) -> float | None:
     if first_sight and progress is not None and progress > 0:
         return None
     return 0.0
+
+
+def _stored_time(text: object) -> datetime | None:
+    """A time kept on disk (ISO, with its zone); None for anything else."""
+    at = (
+        dt_util.parse_datetime(text)
+        # the C date parser crashes the process on a lone surrogate
+        if isinstance(text, str) and text.isascii() and len(text) <= 40
+        else None
+    )
+    return at if at is not None and at.tzinfo is not None else None
 
 
 class DetectionMonitor:
@@ -350,17 +362,13 @@ class DetectionMonitor:
         """Still paused for a failure seen before a restart or reload: show it."""
         if stored is None or (verdict := stored_verdict(stored.get("verdict"))) is None:
             return
-        text = stored.get("at")
-        at = (
-            dt_util.parse_datetime(text)
-            # the C date parser crashes the process on a lone surrogate
-            if isinstance(text, str) and text.isascii() and len(text) <= 40
-            else None
-        )
-        if at is None or at.tzinfo is None:
-            at = dt_util.utcnow()
+        at = _stored_time(stored.get("at")) or dt_util.utcnow()
         self._run = replace(self._run, acted=True)
         self.state.decision = Decision.FAILURE
+        # the picture the notification showed, on the flagged frame image again
+        self.state.flagged_frame = stored_frame(
+            stored.get("frame"), _stored_time(stored.get("frame_at")) or at
+        )
         self.state.last_event = DetectionEvent(
             level="failure", verdict=verdict, action=RESULT_PAUSED, at=at
         )
@@ -616,7 +624,12 @@ class DetectionMonitor:
             if action == RESULT_PAUSED:
                 self.baselines.set_paused_job(
                     str(self._print.job_id),
-                    {"at": event.at.isoformat(), "verdict": verdict.as_dict()},
+                    {
+                        "at": event.at.isoformat(),
+                        "verdict": verdict.as_dict(),
+                        "frame": frame.as_stored(),
+                        "frame_at": frame.captured_at.isoformat(),
+                    },
                 )
         elif decision is Decision.WARNING and not run.warned and not run.acted:
             self._run = replace(run, warned=True)

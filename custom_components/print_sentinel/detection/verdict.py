@@ -7,6 +7,8 @@ normalised `Verdict`. Nothing here imports Home Assistant.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -47,6 +49,47 @@ class Frame:
     captured_at: datetime
     width: int
     height: int
+
+    def as_stored(self) -> dict[str, object] | None:
+        """The frame as JSON data (for the file kept across restarts); None if too big."""
+        if len(self.jpeg) > MAX_STORED_FRAME:
+            return None
+        return {
+            "jpeg": base64.b64encode(self.jpeg).decode("ascii"),
+            "width": self.width,
+            "height": self.height,
+        }
+
+
+MAX_STORED_FRAME = 1_000_000
+"""Bytes of the largest JPEG kept on disk with a failure (a detector frame is far
+smaller; a bigger one is not worth a large file written on every save)."""
+
+
+def stored_frame(data: object, captured_at: datetime) -> Frame | None:
+    """Read back `Frame.as_stored` data; None for anything that is not a JPEG."""
+    if not isinstance(data, dict) or not isinstance(text := data.get("jpeg"), str):
+        return None
+    if len(text) > MAX_STORED_FRAME * 4 // 3 + 4 or not text.isascii():
+        return None
+    try:
+        jpeg = base64.b64decode(text, validate=True)
+    except binascii.Error, ValueError:
+        return None
+    if not jpeg.startswith(b"\xff\xd8"):
+        return None
+
+    def size(value: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return 0
+        return value if 0 < value <= 100_000 else 0
+
+    return Frame(
+        jpeg=jpeg,
+        captured_at=captured_at,
+        width=size(data.get("width")),
+        height=size(data.get("height")),
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
