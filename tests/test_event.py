@@ -294,6 +294,28 @@ async def test_attention_and_continue_do_not_end_or_restart_the_job(
     ]
 
 
+async def test_a_prompt_that_shows_no_job_does_not_end_or_restart_it(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    init_integration: MockConfigEntry,
+    fired: list[Fired],
+) -> None:
+    printer.start_job(display_name=BENCHY)
+    await advance(hass, freezer, 31)
+    printer.faults.no_job_in_attention = True  # the job is gone while it waits
+    printer.set_state("ATTENTION")
+    await advance(hass, freezer, NEXT_POLL)
+    printer.continue_job()
+    await advance(hass, freezer, NEXT_POLL)
+    printer.cancel()
+    await advance(hass, freezer, NEXT_POLL)
+    assert fired == [
+        ("started", BENCHY, "printing"),
+        ("cancelled", BENCHY, "stopped"),
+    ]
+
+
 async def test_an_unknown_state_is_no_verdict_on_the_job(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,

@@ -163,3 +163,28 @@ def test_a_stop_within_the_job_is_looked_through(
     progress = {S.FINISHED: 100.0}
     polls = [_poll(S.IDLE)] + [_poll(s, 1, progress.get(s, 40.0)) for s in states]
     assert _follow(*polls) == [STARTED, *expected]
+
+
+@pytest.mark.parametrize(
+    ("after", "expected"),
+    [
+        (_poll(S.PRINTING, 1, 41), []),
+        (_poll(S.PAUSED, 1, 41), [PAUSED]),
+        (_poll(S.STOPPED, 1, 41), [CANCELLED]),
+        (_poll(S.IDLE), [CANCELLED]),
+        (_poll(S.PRINTING, 2, 1), [CANCELLED, STARTED]),
+    ],
+    ids=["continued", "paused", "stopped", "idle", "another_job"],
+)
+def test_a_prompt_that_shows_no_job_is_still_within_the_job(
+    after: PrinterSnapshot, expected: list[str]
+) -> None:
+    # a printer whose prompt (filament runout) reports no job for a while: no
+    # cancelled and started of the same print around it
+    polls = [_poll(S.IDLE), _poll(S.PRINTING, 1, 40), _poll(S.ATTENTION), after]
+    assert _follow(*polls) == [STARTED, *expected]
+
+
+def test_a_prompt_without_a_job_after_none_is_no_job() -> None:
+    # idle, then a prompt with no job (e.g. "remove the print"): nothing started
+    assert _follow(_poll(S.IDLE), _poll(S.ATTENTION), _poll(S.IDLE)) == []

@@ -32,11 +32,13 @@ def job_events(previous: PrinterSnapshot | None, current: PrinterSnapshot) -> li
     """
     if previous is None:
         return []
+    was_active = _in_job(previous)
+    if _jobless_prompt(current) and was_active:
+        return []  # a prompt within the job that shows no job (see compared_next)
     events: list[str] = []
     prev_job = previous.job.id if previous.job else None
     cur_job = current.job.id if current.job else None
-    was_active = previous.state in JOB_STATES
-    is_active = current.state in JOB_STATES
+    is_active = _in_job(current)
 
     if was_active and prev_job is not None and cur_job != prev_job:
         # The previous job ended between polls without us seeing its end state.
@@ -71,6 +73,17 @@ def job_events(previous: PrinterSnapshot | None, current: PrinterSnapshot) -> li
     return events
 
 
+def _in_job(snapshot: PrinterSnapshot) -> bool:
+    """Whether a job goes on: an active state, or a prompt that names its job."""
+    return snapshot.state in ACTIVE_STATES or (
+        snapshot.state in JOB_STATES and snapshot.job is not None
+    )
+
+
+def _jobless_prompt(snapshot: PrinterSnapshot) -> bool:
+    return snapshot.state is PrinterState.ATTENTION and snapshot.job is None
+
+
 def compared_next(
     previous: PrinterSnapshot | None, current: PrinterSnapshot
 ) -> PrinterSnapshot:
@@ -78,14 +91,18 @@ def compared_next(
 
     A stop within a printing or paused job (attention: a filament prompt, a value
     no list names) is looked through, so paused, attention, printing is a resume
-    and printing, attention, paused a pause.
+    and printing, attention, paused a pause. A prompt that shows no job (some
+    printers report none while they wait) is within the job too: the job goes on
+    or ends when the printer says so, not when its name is missing for a while.
     """
     if (
         current.state is PrinterState.ATTENTION
         and previous is not None
         and previous.state in ACTIVE_STATES
-        and (previous.job.id if previous.job else None)
-        == (current.job.id if current.job else None)
+        and (
+            current.job is None
+            or (previous.job.id if previous.job else None) == current.job.id
+        )
     ):
         return previous
     return current

@@ -94,6 +94,9 @@ class Faults:
     """`PUT /api/v1/job/{id}/continue` answers 404 (older firmware)."""
     pause_refused: bool = False
     """`PUT /api/v1/job/{id}/pause` answers 409 and the print goes on."""
+    no_job_in_attention: bool = False
+    """While ATTENTION the API shows no job (`/api/v1/status` without `job`,
+    `/api/v1/job` 204); the job is back when the printer goes on."""
     camera_error: bool = False
     """The camera answers 500."""
     camera_oversized: bool = False
@@ -771,6 +774,8 @@ class PrusaLinkSimulator:
     def _visible_job(self) -> Job | None:
         """The job the API shows (`mk3s` shows none once it is STOPPED)."""
         if self.printer.state == "STOPPED" and not self.flavour.job_while_stopped:
+            return None
+        if self.printer.state == "ATTENTION" and self.faults.no_job_in_attention:
             return None
         return self.printer.job
 
