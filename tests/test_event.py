@@ -273,38 +273,20 @@ async def test_a_job_that_ended_between_polls_fires_its_end_before_the_next_star
     ]
 
 
+@pytest.mark.parametrize("job_shown", [True, False])
 async def test_attention_and_continue_do_not_end_or_restart_the_job(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     printer: PrusaLinkSimulator,
     init_integration: MockConfigEntry,
     fired: list[Fired],
+    job_shown: bool,
 ) -> None:
     printer.start_job(display_name=BENCHY)
     await advance(hass, freezer, 31)
+    # a printer may show no job while it waits
+    printer.faults.no_job_in_attention = not job_shown
     printer.set_state("ATTENTION")  # filament runout: waits for the user
-    await advance(hass, freezer, NEXT_POLL)
-    printer.continue_job()
-    await advance(hass, freezer, NEXT_POLL)
-    printer.cancel()
-    await advance(hass, freezer, NEXT_POLL)
-    assert fired == [
-        ("started", BENCHY, "printing"),
-        ("cancelled", BENCHY, "stopped"),
-    ]
-
-
-async def test_a_prompt_that_shows_no_job_does_not_end_or_restart_it(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    printer: PrusaLinkSimulator,
-    init_integration: MockConfigEntry,
-    fired: list[Fired],
-) -> None:
-    printer.start_job(display_name=BENCHY)
-    await advance(hass, freezer, 31)
-    printer.faults.no_job_in_attention = True  # the job is gone while it waits
-    printer.set_state("ATTENTION")
     await advance(hass, freezer, NEXT_POLL)
     printer.continue_job()
     await advance(hass, freezer, NEXT_POLL)
