@@ -1,8 +1,9 @@
 """What is kept about a printer across restarts, with HA's `Store`.
 
 The learned baseline, the user's last false alarms, the job Print Sentinel paused
-(so that resuming it after a restart is still a resume of our own pause), and the
-job the user switched detection off for (it stays off for that print).
+(so that resuming it after a restart is still a resume of our own pause), the
+job the user switched detection off for (it stays off for that print), and what
+the user's word on the running print taught the policy (its raised bar).
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ class BaselineStore:
         show."""
         self.unwatched_job: str | None = None
         """The job the user switched detection off for, until another starts."""
+        self.overrulings: dict[str, Any] | None = None
+        """What the user's false alarms and resumes of our pause taught the policy
+        on the job `overrulings["job"]`: a restart mid-print keeps the raised bar."""
 
     async def async_load(self) -> None:
         """Read what was stored; anything unusable gives the empty baseline."""
@@ -63,6 +67,9 @@ class BaselineStore:
             self.paused_failure = failure
         if isinstance(unwatched := data.get("unwatched_job"), str):
             self.unwatched_job = unwatched[:100]
+        overrulings = data.get("overrulings")
+        if isinstance(overrulings, dict) and isinstance(overrulings.get("job"), str):
+            self.overrulings = overrulings
         alarms = data.get("false_alarms")
         if isinstance(alarms, list):
             self.false_alarms = [a for a in alarms if isinstance(a, dict)][
@@ -101,6 +108,18 @@ class BaselineStore:
             self.unwatched_job = job_id
             self._save()
 
+    def overrulings_of(self, job_id: str) -> dict[str, Any] | None:
+        """The overrulings kept for `job_id`, if it is the job they were on."""
+        kept = self.overrulings
+        return kept if kept is not None and kept.get("job") == job_id[:100] else None
+
+    def set_overrulings(self, job_id: str | None, data: dict[str, Any]) -> None:
+        """Keep (or forget, job None) what the user's word taught on a job."""
+        kept = None if job_id is None else {**data, "job": job_id[:100]}
+        if kept != self.overrulings:
+            self.overrulings = kept
+            self._save()
+
     def _save(self) -> None:
         self._store.async_delay_save(self._data, SAVE_DELAY)
 
@@ -111,6 +130,7 @@ class BaselineStore:
             "paused_job": self.paused_job,
             "paused_failure": self.paused_failure,
             "unwatched_job": self.unwatched_job,
+            "overrulings": self.overrulings,
         }
 
     @staticmethod

@@ -348,14 +348,23 @@ class DetectionMonitor:
         self.hass.async_create_task(
             self.detector.async_start_print(str(job_id)), eager_start=True
         )
-        self._new_run(
-            self.policy.on_new_print(
-                self._now, self.policy_state, self.baselines.baseline, age=age
-            )
+        policy_state = self.policy.on_new_print(
+            self._now, self.policy_state, self.baselines.baseline, age=age
         )
+        # the user's word on this print before a restart or reload still counts
+        if (overruled := self.baselines.overrulings_of(str(job_id))) is not None:
+            policy_state = self.policy.with_overrulings(policy_state, overruled)
+        else:
+            self.baselines.set_overrulings(None, {})
+        self._new_run(policy_state)
         if ours and self.coordinator.data.state is PrinterState.PAUSED:
             self._run = replace(self._run, own_pause=True)
             self._restore_failure(self.baselines.paused_failure)
+        elif ours and self.coordinator.data.state is PrinterState.PRINTING:
+            # resumed at the printer while Home Assistant was down: the user's word
+            # on our pause, as if seen (and nothing of it left to bring back)
+            self._run = replace(self._run, own_pause=True)
+            self._resumed()
 
     @callback
     def _restore_failure(self, stored: dict[str, Any] | None) -> None:
@@ -365,6 +374,9 @@ class DetectionMonitor:
         at = _stored_time(stored.get("at")) or dt_util.utcnow()
         self._run = replace(self._run, acted=True)
         self.state.decision = Decision.FAILURE
+        # the score, kind and reason it paused for (no check runs while paused)
+        self.state.last_verdict = verdict
+        self.state.last_check = at
         # the picture the notification showed, on the flagged frame image again
         self.state.flagged_frame = stored_frame(
             stored.get("frame"), _stored_time(stored.get("frame_at")) or at
@@ -381,6 +393,15 @@ class DetectionMonitor:
         self._new_run(
             self.policy.on_resume(self.policy_state, self._now, own_pause=own_pause)
         )
+        if own_pause:
+            self._keep_overrulings()
+
+    @callback
+    def _keep_overrulings(self) -> None:
+        if self._print.job_id is not None:
+            self.baselines.set_overrulings(
+                str(self._print.job_id), self.policy.overrulings(self.policy_state)
+            )
 
     @callback
     def _print_ended(self, state: PrinterState) -> None:
@@ -706,6 +727,7 @@ class DetectionMonitor:
         self.baselines.forget_paused_failure()
         own_pause = self._run.own_pause
         self._new_run(self.policy.on_false_alarm(self.policy_state, self._now))
+        self._keep_overrulings()
         # a pause we made stays ours: resuming it is still the user's word
         self._run = replace(self._run, own_pause=own_pause)
         return True
@@ -736,7 +758,10 @@ class DetectionMonitor:
         self._stopped_by_auth = False
         self.state.enabled = True
         self.baselines.set_unwatched_job(None)
-        self.baselines.forget_paused_failure()
+        # a pause we made is no longer ours to resume (also after a restart), and
+        # what the user's word taught is forgotten with the rest
+        self.baselines.set_paused_job(None)
+        self.baselines.set_overrulings(None, {})
         self.state.last_error = None
         self.actions.delete_auth_issue()
         self._new_run(

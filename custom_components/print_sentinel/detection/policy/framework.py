@@ -200,6 +200,10 @@ def policy_state_as_dict(state: PolicyState) -> dict[str, object]:
     return data
 
 
+MAX_OVERRULINGS: Final = 1000
+"""Overrulings read back from disk are capped at this (a hand-edited file)."""
+
+
 def start_of(now: float, age: float | None) -> float | None:
     """When a print `age` seconds old at `now` started; None for an unknown age."""
     if age is None:
@@ -253,6 +257,19 @@ class Policy(Protocol):
 
     def on_false_alarm(self, state: PolicyState, now: float) -> PolicyState:
         """Return the state after the user marked the last warning/failure false."""
+
+    def overrulings(self, state: PolicyState) -> dict[str, object]:
+        """What the user's word on this print taught it, as JSON data.
+
+        False alarms and resumes of our pause: kept on disk, so that a restart or
+        a reload in the middle of the print does not forget them.
+        """
+
+    def with_overrulings(self, state: PolicyState, data: object) -> PolicyState:
+        """Return `state` (a new one for the same print) with `overrulings` back.
+
+        Anything unusable is ignored.
+        """
 
     def learn(
         self, baseline: PrinterBaseline | None, state: PolicyState
@@ -404,6 +421,36 @@ class BasePolicy[C: PolicyCore](ABC):
         """Unlatch, like a resume of the policy's own pause: the user overruled it."""
         state = self._restart(state, now, overruled=True)
         return replace(state, false_alarms=state.false_alarms + 1)
+
+    def overrulings(self, state: PolicyState) -> dict[str, object]:
+        """The counts of the user's overrulings, and what the core keeps of them."""
+        return {
+            "policy": self.name,
+            "false_alarms": state.false_alarms,
+            "own_pause_resumes": state.own_pause_resumes,
+            "core": self._core_overrulings(self._core(state)),
+        }
+
+    def with_overrulings(self, state: PolicyState, data: object) -> PolicyState:
+        """Read `overrulings` back into a new print's state (same policy only)."""
+        if not isinstance(data, dict) or data.get("policy") != self.name:
+            return state
+        return replace(
+            state,
+            core=self._core_with_overrulings(self._core(state), data.get("core")),
+            false_alarms=int(bounded(data.get("false_alarms"), MAX_OVERRULINGS)),
+            own_pause_resumes=int(
+                bounded(data.get("own_pause_resumes"), MAX_OVERRULINGS)
+            ),
+        )
+
+    def _core_overrulings(self, core: C) -> dict[str, object]:
+        """What the core learnt from being overruled (none by default)."""
+        return {}
+
+    def _core_with_overrulings(self, core: C, data: object) -> C:
+        """The core with `_core_overrulings` data read back (robustly)."""
+        return core
 
     def learn(
         self, baseline: PrinterBaseline | None, state: PolicyState

@@ -60,11 +60,13 @@ from typing import Final
 
 from ..verdict import FailureKind, Verdict
 from .framework import (
+    MAX_OVERRULINGS,
     BasePolicy,
     Decision,
     PolicyCore,
     PolicyState,
     PrinterBaseline,
+    bounded,
     score_of,
 )
 
@@ -681,6 +683,26 @@ class SentinelPolicy(BasePolicy[SentinelCore]):
             base_moderate=base_moderate,
             base_sum=base_sum,
             overruled=core.overruled + 1,
+        )
+
+    def _core_overrulings(self, core: SentinelCore) -> dict[str, object]:
+        return {
+            "overruled": core.overruled,
+            "floor_bad": core.floor_bad,
+            "floor_moderate": core.floor_moderate,
+            "overruled_level": core.overruled_level,
+        }
+
+    def _core_with_overrulings(self, core: SentinelCore, data: object) -> SentinelCore:
+        """The raised bar of an overruled print, back after a restart or reload."""
+        if not isinstance(data, dict):
+            return core
+        return replace(
+            core,
+            overruled=int(bounded(data.get("overruled"), MAX_OVERRULINGS)),
+            floor_bad=bounded(data.get("floor_bad"), self.tuning.max_bad_base_rate),
+            floor_moderate=bounded(data.get("floor_moderate"), 0.45),
+            overruled_level=bounded(data.get("overruled_level"), 100.0),
         )
 
     def learn(
