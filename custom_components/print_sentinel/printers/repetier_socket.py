@@ -20,7 +20,10 @@ When the socket drops it reconnects with back-off (`BACKOFF`); meanwhile the
 backend polls over HTTP as without push. One warning when it stays lost, one line
 when it is back for good (`STABLE_SECONDS`). Every frame is bounded (`MAX_FRAME`)
 and parsed like an HTTP answer; a frame that is not JSON or not an object is
-ignored. The API key is part of the URL, so the URL is never logged.
+ignored. A resync that gets no answer in time, or a wrong one, drops the socket:
+the printer is polled until a reconnect answers again. The API key is part of the
+URL, so the URL is never logged, and error texts lose the key in every form a URL
+carries it.
 """
 
 from __future__ import annotations
@@ -31,7 +34,9 @@ import contextlib
 import itertools
 import json
 import logging
+import re
 from typing import Any, Final
+from urllib.parse import quote, quote_plus
 
 import aiohttp
 from yarl import URL
@@ -114,6 +119,8 @@ class RepetierSocket:
         self._last_resync = -1e9
         self._outage_logged = False
         self._down_reason = ""
+        self._drop_reason: str | None = None
+        """Why the socket was closed by us (no answers, wrong ones), for the log."""
         self._polled_since: float | None = None
         """Since when polling has answered while push is down (clock time)."""
         self.healthy = False
@@ -170,7 +177,8 @@ class RepetierSocket:
             except PrinterResponseError as err:
                 reason = str(err)
             else:
-                reason = "the server closed it"
+                reason = self._drop_reason or "the server closed it"
+            self._drop_reason = None
             was_healthy = self.healthy
             self._set_unhealthy()
             if was_healthy:
@@ -352,7 +360,7 @@ class RepetierSocket:
                 f"Repetier-Server at {self._where} answered the push socket's "
                 "listPrinter or stateList with something else"
             )
-        self.printers = [p for p in printers if isinstance(p, dict)][:100]
+        self.printers = [p for p in printers if isinstance(p, dict)]  # as polled
         self.states = states
 
     def _schedule_resync(self, after: float) -> None:
@@ -382,15 +390,51 @@ class RepetierSocket:
             self._resync_due = None
             try:
                 await self._resync()
-            except aiohttp.ClientError, TimeoutError, PrinterResponseError:
-                # the reader sees a dead socket; a wrong answer waits for the next
+            except aiohttp.ClientError:
+                return  # a dead socket: the reader sees it and reconnects
+            except (TimeoutError, PrinterResponseError) as err:
+                # a socket that stops answering or answers nonsense is no push to
+                # rely on: drop it, so the printer is polled until a reconnect
+                # answers again (else its entities would stay as they were)
+                await self._drop(
+                    "no answer in time"
+                    if isinstance(err, TimeoutError)
+                    else "a wrong answer"
+                )
                 return
             except asyncio.CancelledError:
                 raise
             if self.healthy:
                 self._on_change()
 
+    async def _drop(self, reason: str) -> None:
+        """Close the socket: `_run` takes it as down (polling) and reconnects."""
+        ws = self._ws
+        if ws is None or ws.closed:
+            return
+        self._drop_reason = reason
+        with contextlib.suppress(aiohttp.ClientError, OSError, TimeoutError):
+            await ws.close()
+
+
+_KEY_IN_QUERY = re.compile(r"(apikey=)[^&#\s'\"<>)]*", re.IGNORECASE)
+
 
 def _redact(text: str, secret: str) -> str:
-    """`text` without the API key (aiohttp errors can quote the URL)."""
-    return text.replace(secret, "***") if secret else text
+    """`text` without the API key (aiohttp errors can quote the URL).
+
+    The key as typed and as a URL carries it (percent-encoded: `+` is `%2B`), and
+    whatever follows `apikey=`.
+    """
+    text = _KEY_IN_QUERY.sub(r"\1***", text)
+    if not secret:
+        return text
+    in_url = URL("ws://host/").with_query({"apikey": secret}).raw_query_string
+    for form in sorted(
+        {secret, quote(secret, safe=""), quote_plus(secret), in_url.partition("=")[2]},
+        key=len,
+        reverse=True,
+    ):
+        if form:
+            text = text.replace(form, "***")
+    return text
