@@ -6,7 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
+from homeassistant.const import (
+    EVENT_HOMEASSISTANT_FINAL_WRITE,
+    STATE_OFF,
+    STATE_ON,
+    STATE_UNAVAILABLE,
+)
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -31,14 +36,16 @@ from .test_overnight import (
 )
 
 options = test_overnight.options  # the fixture: OpenAI, pause on failure
+USAGE = "sensor.prusa_mk4s_ai_usage_today"
 
 
 async def _down(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, entry: MockConfigEntry
 ) -> None:
-    """Home Assistant stops (the delayed save written first; nothing kept)."""
-    await advance(hass, freezer, 30)
+    """Home Assistant stops: what waits to be saved is written; nothing is kept."""
+    await advance(hass, freezer, 5)
     assert await hass.config_entries.async_unload(entry.entry_id)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)
     await hass.async_block_till_done()
     hass.data.pop(DATA_STORES, None)
 
@@ -267,3 +274,58 @@ async def test_the_restored_failure_shows_its_score(
         STATE_UNAVAILABLE,
     )
     assert last_check is not None
+
+
+async def test_ai_usage_today_and_this_print_survive_a_restart(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    vision: OpenAISimulator,
+    mock_config_entry: MockConfigEntry,
+    options: dict[str, Any],
+) -> None:
+    """What the detector cost today does not start again at zero after a restart."""
+    await _watch(hass, mock_config_entry, options)
+    printer.start_job(display_name="part.bgcode", duration=7200)
+    printer.set_scene(Scene(0))
+    await _print_for(hass, freezer, printer, 200)
+    before = hass.states.get(USAGE)
+    assert int(before.state) > 0
+    await _restart(hass, freezer, mock_config_entry)
+    after = hass.states.get(USAGE)
+    assert after.state == before.state
+    for name in ("calls_this_print", "tokens_today", "cost_today_usd"):
+        assert after.attributes[name] == before.attributes[name], name
+    await _print_for(hass, freezer, printer, 60)
+    assert int(hass.states.get(USAGE).state) > int(before.state)  # counts on
+
+    # the next print counts from zero; today goes on
+    printer.cancel()
+    await _print_for(hass, freezer, printer, 30)
+    printer.start_job(display_name="next.bgcode", duration=7200)
+    await _print_for(hass, freezer, printer, 10)
+    await _restart(hass, freezer, mock_config_entry)
+    now = hass.states.get(USAGE)
+    assert now.attributes["calls_this_print"] == 0
+    assert int(now.state) > int(before.state)
+
+
+async def test_ai_usage_of_yesterday_is_not_today(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    vision: OpenAISimulator,
+    mock_config_entry: MockConfigEntry,
+    options: dict[str, Any],
+) -> None:
+    await _watch(hass, mock_config_entry, options)
+    printer.start_job(display_name="part.bgcode", duration=7200)
+    printer.set_scene(Scene(0))
+    await _print_for(hass, freezer, printer, 120)
+    assert int(hass.states.get(USAGE).state) > 0
+    await _down(hass, freezer, mock_config_entry)
+    freezer.tick(24 * 3600)  # Home Assistant was down for a day
+    await _up(hass, mock_config_entry)
+    usage = hass.states.get(USAGE)
+    assert usage.state == "0"
+    assert usage.attributes["calls_this_print"] > 0  # the same print goes on

@@ -19,6 +19,9 @@ from .policy import PrinterBaseline
 STORAGE_VERSION = 1
 SAVE_DELAY = 10.0
 """Seconds a save waits (several changes in a row are written once)."""
+USAGE_SAVE_DELAY = 60.0
+"""The same for a change of usage alone (one each check): at most a write a
+minute; Home Assistant writes what waits when it stops."""
 MAX_FALSE_ALARMS = 10
 
 DATA_STORES = f"{DOMAIN}_baseline_stores"
@@ -50,6 +53,8 @@ class BaselineStore:
         show."""
         self.unwatched_job: str | None = None
         """The job the user switched detection off for, until another starts."""
+        self.usage: dict[str, Any] | None = None
+        """Detector usage today and on the running print (`Usage.as_stored`)."""
         self.overrulings: dict[str, Any] | None = None
         """What the user's false alarms and resumes of our pause taught the policy
         on the job `overrulings["job"]`: a restart mid-print keeps the raised bar."""
@@ -67,6 +72,8 @@ class BaselineStore:
             self.paused_failure = failure
         if isinstance(unwatched := data.get("unwatched_job"), str):
             self.unwatched_job = unwatched[:100]
+        if isinstance(usage := data.get("usage"), dict):
+            self.usage = usage
         overrulings = data.get("overrulings")
         if isinstance(overrulings, dict) and isinstance(overrulings.get("job"), str):
             self.overrulings = overrulings
@@ -120,6 +127,11 @@ class BaselineStore:
             self.overrulings = kept
             self._save()
 
+    def set_usage(self, usage: dict[str, Any]) -> None:
+        """Keep the usage counted so far (written within a minute)."""
+        self.usage = usage
+        self._store.async_delay_save(self._data, USAGE_SAVE_DELAY)
+
     def _save(self) -> None:
         self._store.async_delay_save(self._data, SAVE_DELAY)
 
@@ -131,6 +143,7 @@ class BaselineStore:
             "paused_failure": self.paused_failure,
             "unwatched_job": self.unwatched_job,
             "overrulings": self.overrulings,
+            "usage": self.usage,
         }
 
     @staticmethod

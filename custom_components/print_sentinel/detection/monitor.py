@@ -182,6 +182,8 @@ class DetectionMonitor:
     async def async_load(self) -> None:
         """Read the printer's baseline (before `async_start`)."""
         await self.baselines.async_load()
+        # today's cost does not start again at zero with each restart
+        self.state.usage.restore_today(self.baselines.usage, dt_util.now().date())
 
     @callback
     def async_start(self) -> CALLBACK_TYPE:
@@ -344,7 +346,7 @@ class DetectionMonitor:
         if self.state.enabled:
             self.baselines.set_unwatched_job(None)
         self.state.last_verdict = None
-        self.state.usage.new_print()
+        self.state.usage.restore_print(self.baselines.usage, str(job_id))
         self.hass.async_create_task(
             self.detector.async_start_print(str(job_id)), eager_start=True
         )
@@ -559,8 +561,16 @@ class DetectionMonitor:
             and snapshot.state is PrinterState.PRINTING
         )
 
-    def _record(self, verdict: Verdict) -> None:
+    def _count(self, verdict: Verdict) -> None:
+        """Count a verdict's usage, and keep it for after a restart."""
         self.state.usage.add(verdict, dt_util.now().date())
+        job = self._print.job_id
+        self.baselines.set_usage(
+            self.state.usage.as_stored(None if job is None else str(job))
+        )
+
+    def _record(self, verdict: Verdict) -> None:
+        self._count(verdict)
         self.state.last_verdict = verdict
         self.state.last_check = dt_util.utcnow()
         self.state.last_error = None
@@ -796,7 +806,7 @@ class DetectionMonitor:
             self._record(verdict)
             self.state.last_frame = frame
         else:
-            self.state.usage.add(verdict, dt_util.now().date())
+            self._count(verdict)
         self._notify()
         return check_result(
             verdict.as_dict(), frames, self.state.decision.value, camera

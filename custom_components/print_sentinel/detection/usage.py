@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+import math
+from typing import Any
 
 from .verdict import Verdict
+
+MAX_STORED: float = 1e12
+"""Counts and costs read back from disk are capped at this (a hand-edited file)."""
+
+
+def _stored_number(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0.0
+    number = float(value)
+    return min(max(number, 0.0), MAX_STORED) if math.isfinite(number) else 0.0
 
 
 @dataclass
@@ -22,6 +34,17 @@ class UsageCounter:
         self.calls += usage.calls
         self.tokens += usage.input_tokens + usage.output_tokens
         self.cost_usd += usage.cost_usd
+
+    @classmethod
+    def from_stored(cls, data: object) -> UsageCounter:
+        """Read back `vars(counter)` data; what is unusable counts as zero."""
+        if not isinstance(data, dict):
+            return cls()
+        return cls(
+            calls=int(_stored_number(data.get("calls"))),
+            tokens=int(_stored_number(data.get("tokens"))),
+            cost_usd=_stored_number(data.get("cost_usd")),
+        )
 
 
 @dataclass
@@ -52,3 +75,25 @@ class Usage:
             self.new_day(today)
         self.this_print.add(verdict)
         self.today.add(verdict)
+
+    def as_stored(self, job: str | None) -> dict[str, Any]:
+        """Today's and the print `job`'s usage as JSON data, kept across restarts."""
+        return {
+            "day": self.day.isoformat() if self.day else None,
+            "today": vars(self.today),
+            "job": job,
+            "print": vars(self.this_print),
+        }
+
+    def restore_today(self, data: object, today: date) -> None:
+        """Today's usage before a restart or reload, if it was counted today."""
+        if isinstance(data, dict) and data.get("day") == today.isoformat():
+            self.today = UsageCounter.from_stored(data.get("today"))
+            self.day = today
+
+    def restore_print(self, data: object, job: str) -> None:
+        """The print's usage before a restart or reload, if it is that print's."""
+        if isinstance(data, dict) and data.get("job") == job:
+            self.this_print = UsageCounter.from_stored(data.get("print"))
+        else:
+            self.new_print()
