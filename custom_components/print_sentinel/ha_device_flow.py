@@ -107,12 +107,11 @@ def _clean_states(user_input: Mapping[str, Any]) -> dict[str, list[str]]:
         raw = user_input.get(states_field(key)) or []
         if isinstance(raw, str):
             raw = [raw]
-        values: list[str] = []
+        values: dict[str, None] = {}  # ordered, and no quadratic look-ups
         for value in raw if isinstance(raw, list) else []:
-            text = " ".join(str(value).split()).lower()
-            if text and text not in values:
-                values.append(text)
-        states[key] = values
+            if text := " ".join(str(value).split()).lower():
+                values[text] = None
+        states[key] = list(values)
     return states
 
 

@@ -64,6 +64,18 @@ def _prusalink_schema(
     return schema.extend({vol.Optional(CONF_NAME): str}) if with_name else schema
 
 
+def _fill_back(user_input: Mapping[str, Any] | None) -> dict[str, Any]:
+    """What to fill back into a form after an error: never a password or key.
+
+    They would go back to the browser (the Repetier and options forms agree).
+    """
+    return {
+        k: v
+        for k, v in (user_input or {}).items()
+        if k not in (CONF_PASSWORD, CONF_API_KEY)
+    }
+
+
 def _api_key(data: Mapping[str, Any]) -> str | None:
     """The optional `X-Api-Key` (the Raspberry Pi PrusaLink's own key), stripped."""
     return str(data.get(CONF_API_KEY) or "").strip() or None
@@ -181,7 +193,7 @@ class PrusaLinkFlowMixin(FlowBase):
         return self.async_show_form(
             step_id="prusalink",
             data_schema=self.add_suggested_values_to_schema(
-                _prusalink_schema(discovered), user_input or {}
+                _prusalink_schema(discovered), _fill_back(user_input)
             ),
             errors=errors,
         )
@@ -298,7 +310,7 @@ class PrusaLinkFlowMixin(FlowBase):
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
-                _prusalink_schema(entry.data, with_name=False), user_input or {}
+                _prusalink_schema(entry.data, with_name=False), _fill_back(user_input)
             ),
             errors=errors,
         )

@@ -670,11 +670,11 @@ def _is_cloud_host(hostname: str) -> bool:
 
 
 def _text(value: object, limit: int = 128) -> str | None:
-    """A non-empty, stripped string of bounded length, else None."""
+    """A non-empty, stripped plain string of bounded length, else None."""
     if not isinstance(value, str | int) or isinstance(value, bool):
         return None
-    text = " ".join(str(value).split())[:limit]
-    return text or None
+    # no control characters or lone surrogates (HA could not store them)
+    return bounded_text(" ".join(str(value).split()), limit)
 
 
 def printer_name(

@@ -50,6 +50,7 @@ from urllib.parse import quote
 import aiohttp
 from yarl import URL
 
+from ..redact import redact_secrets
 from .base import (
     MAX_IMAGE_BODY,
     MAX_JSON_BODY,
@@ -225,7 +226,8 @@ class _RepetierClient:
                     f"Repetier-Server at {self.where} refused the API key"
                 )
             if "error" in data:
-                text = bounded_text(str(data["error"])[:_MAX_ERROR_TEXT]) or "?"
+                said = redact_secrets(str(data["error"]), self._api_key)
+                text = bounded_text(said[:_MAX_ERROR_TEXT]) or "?"
                 raise PrinterResponseError(f"Repetier-Server error: {text}")
         return data
 
@@ -385,7 +387,9 @@ async def async_list_printers(
     result = []
     for entry in (entries or info.printers)[:_MAX_PRINTERS]:
         slug = _str(entry.get("slug"))
-        if slug is None:
+        if slug is None or slug != entry.get("slug"):
+            # a slug that is no plain text (spaces around it, control characters,
+            # too long) could not be asked for again: not offered
             continue
         try:
             webcams = (await client.printer_config(slug)).webcams

@@ -36,11 +36,11 @@ import json
 import logging
 import re
 from typing import Any, Final
-from urllib.parse import quote, quote_plus
 
 import aiohttp
 from yarl import URL
 
+from ..redact import redact_secrets
 from .base import PrinterResponseError, parse_json
 
 _LOGGER = logging.getLogger(__name__)
@@ -423,18 +423,6 @@ _KEY_IN_QUERY = re.compile(r"(apikey=)[^&#\s'\"<>)]*", re.IGNORECASE)
 def _redact(text: str, secret: str) -> str:
     """`text` without the API key (aiohttp errors can quote the URL).
 
-    The key as typed and as a URL carries it (percent-encoded: `+` is `%2B`), and
-    whatever follows `apikey=`.
+    The key in every form a URL carries it, and whatever follows `apikey=`.
     """
-    text = _KEY_IN_QUERY.sub(r"\1***", text)
-    if not secret:
-        return text
-    in_url = URL("ws://host/").with_query({"apikey": secret}).raw_query_string
-    for form in sorted(
-        {secret, quote(secret, safe=""), quote_plus(secret), in_url.partition("=")[2]},
-        key=len,
-        reverse=True,
-    ):
-        if form:
-            text = text.replace(form, "***")
-    return text
+    return redact_secrets(_KEY_IN_QUERY.sub(r"\1***", text), secret)

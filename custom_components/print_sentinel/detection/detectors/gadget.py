@@ -32,6 +32,7 @@ from PIL import Image
 from yarl import URL
 
 from ...const import DEFAULT_GADGET_LEVEL, DEFAULT_GADGET_URL
+from ...redact import redact_secrets
 from ..verdict import (
     DetectorAuthError,
     DetectorBadResponse,
@@ -389,6 +390,8 @@ class GadgetDetector:
         """Map a non-200 answer onto the DetectorError to raise."""
         error_type, details = _error_of(answer.body)
         details = self._redact(details)[:200]
+        if error_type is not None:  # a code, but it is the server's text
+            error_type = self._redact(error_type)[:100]
         status = answer.status
         if error_type in KEY_REFUSED:
             return DetectorAuthError(
@@ -439,7 +442,7 @@ class GadgetDetector:
 
     def _redact(self, text: str) -> str:
         """Remove the API key from text the service sent back."""
-        return text.replace(self._api_key, "**REDACTED**")
+        return redact_secrets(text, self._api_key)
 
 
 async def _read(resp: aiohttp.ClientResponse) -> _Answer:

@@ -39,6 +39,7 @@ import aiohttp
 
 from ...const import DEFAULT_PRINTWATCH_URL
 from ...printers.base import PrinterSnapshot, PrinterState
+from ...redact import redact_secrets
 from ..verdict import (
     DetectorAuthError,
     DetectorBadResponse,
@@ -380,8 +381,12 @@ class PrintWatchDetector:
         return interval
 
     def _redact(self, text: str) -> str:
-        """Remove the API key from text the service sent back."""
-        return text.replace(self._api_key, "**REDACTED**")
+        """Remove the API key from text the service sent back (then shorten it)."""
+        return redact_secrets(text, self._api_key)[:MAX_ERROR_TEXT]
+
+
+MAX_ERROR_TEXT = 200
+"""Characters of the service's error text kept in a message."""
 
 
 def _error_text(body: object) -> str:
@@ -390,13 +395,14 @@ def _error_text(body: object) -> str:
         return "no JSON body"
     for key in ("detail", "message", "error", "msg"):
         if (value := body.get(key)) is not None:
-            return str(value)[:200]
+            # whole: a key it quotes is redacted before the text is cut
+            return str(value)
     return "no error text"
 
 
 def _says_key_invalid(body: object) -> bool:
     """Whether an error body says the API key is wrong."""
-    text = _error_text(body).lower()
+    text = _error_text(body)[:MAX_ERROR_TEXT].lower()
     return "key" in text and any(word in text for word in _INVALID_WORDS)
 
 
