@@ -9,6 +9,7 @@ import pytest
 from custom_components.print_sentinel.detection.detectors.gadget import GadgetDetector
 from custom_components.print_sentinel.detection.verdict import DetectorError
 
+from .common import answering
 from .detectors_remote import FakeClock, make_frame
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
@@ -22,20 +23,10 @@ async def test_an_error_type_quoting_the_key_is_redacted() -> None:
             {"ErrorType": f"bad key {KEY}", "ErrorDetails": f"key {KEY}"}, status=400
         )
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    try:
-        async with aiohttp.ClientSession() as session:
-            detector = GadgetDetector(
-                session, KEY, f"http://127.0.0.1:{port}", clock=FakeClock(), timeout=5
-            )
-            with pytest.raises(DetectorError) as err:
-                await detector.async_analyze([make_frame()])
-    finally:
-        await runner.cleanup()
+    async with answering(handler) as port, aiohttp.ClientSession() as session:
+        detector = GadgetDetector(
+            session, KEY, f"http://127.0.0.1:{port}", clock=FakeClock(), timeout=5
+        )
+        with pytest.raises(DetectorError) as err:
+            await detector.async_analyze([make_frame()])
     assert KEY not in str(err.value), str(err.value)

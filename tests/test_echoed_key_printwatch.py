@@ -11,36 +11,27 @@ from custom_components.print_sentinel.detection.detectors.printwatch import (
 )
 from custom_components.print_sentinel.detection.verdict import DetectorError
 
+from .common import answering
 from .detectors_remote import FakeClock, make_frame
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 
-async def _serve(detail: object):
+async def _message(key: str, detail: object) -> str:
     async def handler(request: web.Request) -> web.Response:
         return web.json_response({"statusCode": 400, "detail": detail}, status=400)
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    return runner, f"http://127.0.0.1:{port}"
-
-
-async def _message(key: str, detail: object) -> str:
-    runner, url = await _serve(detail)
-    try:
-        async with aiohttp.ClientSession() as session:
-            detector = PrintWatchDetector(
-                session, key, url, printer_id="p", clock=FakeClock(), timeout=5
-            )
-            with pytest.raises(DetectorError) as err:
-                await detector.async_analyze([make_frame()])
-    finally:
-        await runner.cleanup()
+    async with answering(handler) as port, aiohttp.ClientSession() as session:
+        detector = PrintWatchDetector(
+            session,
+            key,
+            f"http://127.0.0.1:{port}",
+            printer_id="p",
+            clock=FakeClock(),
+            timeout=5,
+        )
+        with pytest.raises(DetectorError) as err:
+            await detector.async_analyze([make_frame()])
     return str(err.value)
 
 

@@ -9,6 +9,8 @@ import pytest
 from custom_components.print_sentinel.printers.base import PrinterError
 from custom_components.print_sentinel.printers.repetier import _RepetierClient
 
+from .common import answering
+
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 KEY = "rep-key+&=#%/?@:0123456789"
@@ -20,18 +22,8 @@ async def test_an_error_text_quoting_the_key_is_redacted() -> None:
             {"error": f"unknown apikey {request.headers.get('x-api-key')}"}
         )
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    try:
-        async with aiohttp.ClientSession() as session:
-            client = _RepetierClient(session, "127.0.0.1", port, KEY, 5)
-            with pytest.raises(PrinterError) as err:
-                await client.action("p", "listPrinter")
-    finally:
-        await runner.cleanup()
+    async with answering(handler) as port, aiohttp.ClientSession() as session:
+        client = _RepetierClient(session, "127.0.0.1", port, KEY, 5)
+        with pytest.raises(PrinterError) as err:
+            await client.action("p", "listPrinter")
     assert KEY not in str(err.value), str(err.value)
