@@ -195,14 +195,17 @@ async def test_pushed_changes_show_without_a_single_http_poll(
     assert events == ["started", "finished"]
 
 
+@pytest.mark.parametrize("chatter", ["temp", "move", "log", "timer30"])
 async def test_temperatures_alone_resync_seldom_a_state_change_at_once(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     server: RepetierSimulator,
     loaded: MockConfigEntry,
     monkeypatch: pytest.MonkeyPatch,
+    chatter: str,
 ) -> None:
-    """The server pushes temperatures every second: not a resync each second.
+    """The server pushes temperatures every second (moves and log lines as often,
+    timers now and then, none a change of state): not a resync each second.
 
     A pause (a state event) still shows within a second, also while a resync for
     temperatures is waiting.
@@ -212,8 +215,8 @@ async def test_temperatures_alone_resync_seldom_a_state_change_at_once(
     await until(hass, freezer, lambda: state(hass, STATE) == "printing")
     await wait(hass, freezer, 1.2)  # past the start's resync
     server.socket_requests.clear()
-    for _ in range(8):  # 8 temperature events in about 2 s
-        server.push_event("temp", SLUG)
+    for _ in range(8):  # 8 such events in about 2 s
+        server.push_event(chatter, SLUG)
         await wait(hass, freezer, 0.25)
     assert server.socket_requests.count("listPrinter") <= 1
     server.printers[SLUG].paused = True

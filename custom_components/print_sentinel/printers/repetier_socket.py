@@ -60,8 +60,22 @@ need no fresher view than polling gives. Any other event resyncs within
 `RESYNC_SECONDS`."""
 IDLE_TEMP_RESYNC_SECONDS: float = 30.0
 """The same while the printer has no job (as polling does when idle)."""
-QUIET_EVENTS: Final = frozenset({"temp"})
-"""Events that are only worth a resync at `TEMP_RESYNC_SECONDS`."""
+QUIET_EVENTS: Final = frozenset(
+    {
+        "temp",
+        "move",  # each move, while a client shows them
+        "log",  # each line to and from the printer, while a console is open
+        "timer30",
+        "timer60",
+        "timer300",
+        "timer1800",
+        "timer3600",
+        "dispatcherCount",
+    }
+)
+"""Events that come often and change no state: only worth a resync at
+`TEMP_RESYNC_SECONDS` (a job's start, end, pause or a printer's state is not one
+of them, and any other event resyncs at once)."""
 BACKOFF: Final = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 """Seconds before each reconnect attempt; the last repeats."""
 STABLE_SECONDS: Final = 60.0
