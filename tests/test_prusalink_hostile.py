@@ -316,6 +316,8 @@ def test_valid_addresses() -> None:
     assert normalize_url("fe80::1", allow_path=False) == "http://[fe80::1]"
     assert normalize_url("::1") == "http://[::1]"
     assert normalize_url("mk4-2.local", allow_path=False) == "http://mk4-2.local"
+    # not the RFC's, but what home routers hand out
+    assert normalize_url("My_Printer.local") == "http://my_printer.local"
     assert normalize_url("http://cam:81/snap.jpg?a=1") == "http://cam:81/snap.jpg?a=1"
 
 

@@ -17,7 +17,9 @@ from urllib.parse import urlsplit
 
 import idna
 
-_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
+"""A host name's label. An underscore breaks the RFC, but home routers hand such
+names out (`my_printer.local`) and every resolver here finds them."""
 
 
 def has_control_chars(text: str) -> bool:
