@@ -260,8 +260,10 @@ def _create_uploader(
     token = options.get(CONF_CONNECT_TOKEN)
     camera = options.get(CONF_CONNECT_CAMERA)
     fingerprint = options.get(CONF_CONNECT_FINGERPRINT)
+    # saved options (a new token, another camera) deserve a fresh look: an upload
+    # that still fails raises its issue again
+    ir.async_delete_issue(hass, DOMAIN, auth_issue_id(entry.entry_id))
     if not (options.get(CONF_CONNECT_ENABLED) and token and camera and fingerprint):
-        ir.async_delete_issue(hass, DOMAIN, auth_issue_id(entry.entry_id))
         ir.async_delete_issue(hass, DOMAIN, connect_camera_issue_id(entry.entry_id))
         return None
     client = PrusaConnectClient(
@@ -278,7 +280,9 @@ def _create_uploader(
         interval=float(options.get(CONF_CONNECT_INTERVAL, DEFAULT_CONNECT_INTERVAL)),
         only_printing=bool(options.get(CONF_CONNECT_ONLY_PRINTING, True)),
         is_printing=lambda: (
-            coordinator.data is not None
+            # a printer that stopped answering is not known to print
+            coordinator.last_update_success
+            and coordinator.data is not None
             and coordinator.data.state is PrinterState.PRINTING
         ),
         camera_name=entry.title,

@@ -38,7 +38,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
-from PIL import Image
+from PIL import Image, ImageOps
 
 from .const import DEFAULT_CONNECT_URL, DOMAIN, LOGGER, MIN_CONNECT_INTERVAL
 from .pictures import async_fresh_picture
@@ -50,6 +50,11 @@ MAX_SNAPSHOT_BYTES: Final = 1024 * 1024
 MAX_SNAPSHOT_SIDE: Final = 1920
 """Snapshots with a longer side than this are downscaled."""
 MAX_BACKOFF: Final = timedelta(minutes=5)
+MAX_RETRY_AFTER: Final = timedelta(hours=1)
+"""The longest wait a Retry-After is followed for (it may ask for more than the
+back-off's cap; a longer one is a server's mistake)."""
+_ORIENTATION: Final = 0x0112
+"""The EXIF tag of how a picture is to be turned for viewing."""
 """Longest wait between two attempts during an outage."""
 REQUEST_TIMEOUT: Final = 30.0
 """Seconds one request to Connect may take."""
@@ -236,12 +241,15 @@ def prepare_snapshot(image: bytes) -> tuple[bytes, int, int]:
                 img.format == "JPEG"
                 and len(image) <= MAX_SNAPSHOT_BYTES
                 and max(img.size) <= MAX_SNAPSHOT_SIDE
+                and img.getexif().get(_ORIENTATION, 1) == 1
             ):
                 img.load()  # refuse truncated or corrupt JPEGs here, not at Connect
                 return image, img.width, img.height
             # JPEG only: let the decoder skip detail we would throw away anyway
             img.draft("RGB", (MAX_SNAPSHOT_SIDE, MAX_SNAPSHOT_SIDE))
-            rgb = img.convert("RGB")
+            # turned as the camera says (the EXIF orientation is not re-encoded),
+            # so a picture is the same way up whatever its size
+            rgb = ImageOps.exif_transpose(img).convert("RGB")
     except (OSError, SyntaxError, Image.DecompressionBombError) as err:
         raise ValueError("The camera image is not a decodable picture") from err
     rgb.thumbnail((MAX_SNAPSHOT_SIDE, MAX_SNAPSHOT_SIDE), Image.Resampling.LANCZOS)
@@ -288,7 +296,8 @@ class PrusaConnectUploader:
     Call `async_start` once (it returns the matching stop, for
     `entry.async_on_unload`). After Connect rejects the token, uploading stops until
     a new uploader is started (the entry is reloaded, e.g. after the options
-    changed); the repair issue it raised is deleted on the next successful upload.
+    changed); the repair issue it raised goes with that reload, and comes back if
+    the token is still refused.
     """
 
     def __init__(
@@ -405,6 +414,9 @@ class PrusaConnectUploader:
         if self.auth_failed:
             return
         if self._only_printing and not self._is_printing():
+            # the back-off of an outage at the last print's end is not the next's
+            self._skip_ticks = 0
+            self._failures = 0
             return
         if self._skip_ticks > 0:
             self._skip_ticks -= 1
@@ -479,13 +491,12 @@ class PrusaConnectUploader:
     def _async_failed(self, err: Exception) -> None:
         """Back off exponentially; warn once per outage."""
         self._failures += 1
-        ticks = 2 ** min(self._failures - 1, 16)
-        if isinstance(err, ConnectRateLimited) and err.retry_after is not None:
-            ticks = max(
-                ticks, math.ceil(err.retry_after / self.interval.total_seconds())
-            )
         max_ticks = max(1, math.ceil(MAX_BACKOFF / self.interval))
-        ticks = min(ticks, max_ticks)
+        ticks = min(2 ** min(self._failures - 1, 16), max_ticks)
+        if isinstance(err, ConnectRateLimited) and err.retry_after is not None:
+            # the wait Connect asks for, also beyond the back-off's cap
+            wait = min(err.retry_after, MAX_RETRY_AFTER.total_seconds())
+            ticks = max(ticks, math.ceil(wait / self.interval.total_seconds()))
         self._skip_ticks = ticks - 1
         message = str(err) or type(err).__name__
         if not self._outage:
@@ -516,6 +527,10 @@ class PrusaConnectUploader:
         Home Assistant at all needs the user to pick another.
         """
         if self._hass.states.get(self._camera_entity_id) is not None:
+            if self._camera_missing >= CAMERA_GONE_FAILURES:  # it is back
+                ir.async_delete_issue(
+                    self._hass, DOMAIN, camera_issue_id(self._entry.entry_id)
+                )
             self._camera_missing = 0
             return
         self._camera_missing += 1
