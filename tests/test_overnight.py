@@ -40,6 +40,7 @@ from custom_components.print_sentinel.detection.actions import (
     notification_message,
 )
 from custom_components.print_sentinel.detection.baseline import DATA_STORES, storage_key
+from custom_components.print_sentinel.detection.detectors.bounded import NotJSON, loads
 from custom_components.print_sentinel.detection.on_demand import frame_long_side
 from custom_components.print_sentinel.detection.timeline import (
     MAX_AROUND,
@@ -808,3 +809,32 @@ async def test_resuming_our_pause_after_a_restart_is_still_our_own(
     assert state.own_pause_resumes == 1
     await advance(hass, freezer, 30)
     assert hass_storage[key]["data"]["paused_job"] is None
+
+
+async def test_an_answer_that_says_two_things_is_no_verdict(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printer: PrusaLinkSimulator,
+    vision: OpenAISimulator,
+    mock_config_entry: MockConfigEntry,
+    options: dict[str, Any],
+) -> None:
+    """A key given twice (fine, then spaghetti): unclear, so never a pause."""
+    twice = (
+        '{"failure_score": 5, "print_quality": 9, "kind": "none", "reason": "ok", '
+        '"failure_score": 95, "print_quality": 1, "kind": "spaghetti"}'
+    )
+    vision.script([twice] * 80)
+    await _watch(hass, mock_config_entry, options)
+    printer.start_job(display_name="part.bgcode", duration=7200)
+    printer.set_scene(Scene(0))
+    await _print_for(hass, freezer, printer, 900)
+    assert _pauses(printer) == 0
+    assert hass.states.get(FAILURE).state == STATE_OFF
+    assert hass.states.get(SCORE).state in ("unknown", "5.0")  # never 95
+
+
+def test_json_with_a_key_given_twice_is_not_json() -> None:
+    with pytest.raises(NotJSON):
+        loads('{"failure_score": 5, "failure_score": 95}')
+    assert loads('{"a": {"b": 1}, "b": 2}') == {"a": {"b": 1}, "b": 2}

@@ -14,6 +14,7 @@ import json
 import math
 from typing import Any, Final
 
+from .detectors.bounded import NotJSON, loads
 from .verdict import DetectorBadResponse, FailureKind
 
 TASK_NAME: Final = "print_sentinel_failure_check"
@@ -179,7 +180,7 @@ def parse_answer_text(text: str | None) -> Answer:
     if text is None or not text.strip():
         raise DetectorBadResponse("answer is empty")
     try:
-        data = json.loads(text)
-    except ValueError as err:
+        data = loads(text)
+    except NotJSON as err:
         raise DetectorBadResponse("answer is not JSON") from err
     return parse_answer(data)

@@ -57,8 +57,8 @@ def _too_deep(raw: bytes, limit: int) -> bool:
 def loads(raw: bytes | str, *, max_depth: int = MAX_JSON_DEPTH) -> object:
     """Parse strict JSON; raise NotJSON for anything else.
 
-    NaN, Infinity and -Infinity are refused, as is nesting deeper than
-    `max_depth`; numbers too large for a float (1e999) and integers of more than
+    NaN, Infinity and -Infinity are refused, as is an object with a key given
+    twice and nesting deeper than `max_depth`; numbers too large for a float (1e999) and integers of more than
     MAX_INT_DIGITS digits are refused too.
     """
     data = raw.encode() if isinstance(raw, str) else raw
@@ -70,10 +70,23 @@ def loads(raw: bytes | str, *, max_depth: int = MAX_JSON_DEPTH) -> object:
             parse_constant=_reject_constant,
             parse_float=_finite_float,
             parse_int=_bounded_int,
+            object_pairs_hook=_unique_keys,
         )
     except (ValueError, RecursionError, UnicodeDecodeError) as err:
         raise NotJSON(str(err)) from None
     return value
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """An object, unless it names a key twice.
+
+    Such an object says two things (a score of 5 and of 95): it is no answer, not
+    the last of them.
+    """
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        raise NotJSON("an object with a key given twice")
+    return data
 
 
 def _bounded_int(text: str) -> int:
